@@ -1,0 +1,5 @@
+import sys
+
+from labhooks.cli import main
+
+sys.exit(main())

@@ -1,0 +1,104 @@
+"""The ``labhooks`` command: parse, call one function, print, map errors to exit codes.
+
+Sub-commands are imported only when they run, so the guard that runs on every commit
+never pays for polars, GitPython or jinja2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from labhooks import __version__
+from labhooks.errors import LabhooksError
+
+# command name -> "module:attribute" of a click command
+COMMANDS = {
+    "check-large": "labhooks.commands.check_large:command",
+    "install-hooks": "labhooks.commands.install_hooks:command",
+    "scan": "labhooks.commands.scan:command",
+    "clean-large": "labhooks.commands.clean_large:command",
+    "new-minute": "labhooks.commands.minutes:new_minute",
+    "new-book": "labhooks.commands.minutes:new_book",
+    "check-book": "labhooks.commands.minutes:check_book",
+    "new-paper": "labhooks.commands.paper:command",
+    "new-project": "labhooks.commands.project:command",
+}
+
+SHORT_HELP = {
+    "check-large": "Refuse staged or pushed blobs over a size limit.",
+    "install-hooks": "Install the guard as a git pre-push hook (chains existing hooks).",
+    "scan": "Report where the weight in a repository's history is.",
+    "clean-large": "Strip blobs over a size from history, safely, with a backup.",
+    "new-minute": "Add a tool or paper minute to the lab's Quarto book.",
+    "new-book": "Start a new minutes book (Quarto).",
+    "check-book": "Check a minutes book for the mistakes Quarto will not catch.",
+    "new-paper": "Start a showyourwork reproducible-paper project, offline.",
+    "new-project": "Start a runnable ML starter project from a template.",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return list(COMMANDS)
+
+    def get_command(self, ctx, name):
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.startswith("labhooks"):
+                return None
+            raise
+        return getattr(module, attr)
+
+    def format_commands(self, ctx, formatter):
+        rows = [(name, SHORT_HELP.get(name, "")) for name in COMMANDS]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except LabhooksError as exc:
+            click.echo(f"labhooks: {exc.message}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("labhooks: interrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="labhooks")
+def cli():
+    """Repository hygiene and lab scaffolding.
+
+    Guard commits and pushes against oversized files, see where a history's weight is,
+    rewrite history safely, and scaffold minutes, papers and starter projects.
+    """
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        rv = cli.main(args=argv, prog_name="labhooks", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("labhooks: aborted", err=True)
+        return 1
+    except LabhooksError as exc:
+        click.echo(f"labhooks: {exc.message}", err=True)
+        return exc.exit_code
+    return rv if isinstance(rv, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,210 @@
+"""Render a template folder into a target folder, all or nothing.
+
+A template is ``templates/<name>/``. Its ``template.yaml`` (metadata, never copied)
+says what it is. Every other file is copied byte for byte, except files whose name
+ends in ``.jinja``: those are rendered with jinja2 (strict undefined) and lose the
+suffix. Every path segment may hold ``{{ variable }}`` and is rendered too. The
+renderer knows nothing about what a template contains.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from labhooks.errors import LabhooksError
+
+TEMPLATE_SUFFIX = ".jinja"
+METADATA_FILE = "template.yaml"
+
+
+def templates_root() -> Path:
+    """Where the templates are: inside the installed package, else the source tree."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "templates", here.parent / "templates"):
+        if candidate.is_dir():
+            return candidate
+    raise LabhooksError("labhooks templates not found: reinstall labhooks")
+
+
+def template_dir(name: str) -> Path:
+    validate_name(name, what="template name")
+    path = templates_root() / name
+    if not (path / METADATA_FILE).is_file():
+        known = ", ".join(t for t in list_templates()) or "none"
+        raise LabhooksError(f"no template named {name!r} (known: {known})")
+    return path
+
+
+def template_info(name: str) -> dict:
+    import yaml
+
+    with open(template_dir(name) / METADATA_FILE, encoding="utf-8") as fh:
+        info = yaml.safe_load(fh) or {}
+    info.setdefault("name", name)
+    info.setdefault("description", "")
+    info.setdefault("kind", "other")
+    return info
+
+
+def list_templates(kind: str | None = None) -> list[str]:
+    root = templates_root()
+    names = sorted(p.name for p in root.iterdir() if (p / METADATA_FILE).is_file())
+    if kind is None:
+        return names
+    return [n for n in names if template_info(n).get("kind") == kind]
+
+
+def validate_name(name: str, *, what: str = "name") -> str:
+    """Refuse names that could escape a folder or confuse a terminal: one line, exit 2."""
+    if not isinstance(name, str) or not name.strip():
+        raise LabhooksError(f"invalid {what}: it is empty")
+    if name in (".", "..") or ".." in Path(name).parts or name.startswith(".."):
+        raise LabhooksError(f"invalid {what} {name!r}: '..' is not allowed")
+    if "/" in name or "\\" in name or os.sep in name:
+        raise LabhooksError(f"invalid {what} {name!r}: path separators are not allowed")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in name):
+        raise LabhooksError(f"invalid {what} {name!r}: control characters are not allowed")
+    if name != name.strip():
+        raise LabhooksError(f"invalid {what} {name!r}: leading or trailing blanks are not allowed")
+    return name
+
+
+@dataclass
+class RenderResult:
+    target: Path
+    files: list[Path] = field(default_factory=list)  # relative to target, sorted
+    dry_run: bool = False
+
+
+def _environment():
+    import jinja2
+
+    return jinja2.Environment(
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+
+
+def _render_text(env, text: str, context: dict, where: str) -> str:
+    import jinja2
+
+    try:
+        return env.from_string(text).render(**context)
+    except jinja2.UndefinedError as exc:
+        raise LabhooksError(f"template {where}: {exc.message}") from None
+    except jinja2.TemplateError as exc:
+        raise LabhooksError(f"template {where}: {exc}") from None
+
+
+def plan(template: str, context: dict) -> list[tuple[Path, Path, bool]]:
+    """(source, relative destination, render?) for every file of the template."""
+    src_root = template_dir(template)
+    env = _environment()
+    entries = []
+    for dirpath, dirnames, filenames in os.walk(src_root):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        rel_dir = Path(dirpath).relative_to(src_root)
+        for filename in sorted(filenames):
+            if rel_dir == Path(".") and filename == METADATA_FILE:
+                continue
+            if filename.endswith((".pyc", ".pyo")):
+                continue
+            source = Path(dirpath) / filename
+            rel_parts = []
+            for part in (*rel_dir.parts, filename):
+                rendered = _render_text(env, part, context, str(source.relative_to(src_root)))
+                validate_name(rendered, what=f"rendered path segment of {part!r}")
+                rel_parts.append(rendered)
+            render = rel_parts[-1].endswith(TEMPLATE_SUFFIX)
+            if render:
+                rel_parts[-1] = rel_parts[-1][: -len(TEMPLATE_SUFFIX)]
+                validate_name(rel_parts[-1], what="rendered file name")
+            entries.append((source, Path(*rel_parts), render))
+    seen: set[Path] = set()
+    for _, dest, _ in entries:
+        if dest in seen:
+            raise LabhooksError(f"template {template!r} renders two files to {dest}")
+        seen.add(dest)
+    return entries
+
+
+def render(
+    template: str,
+    target: Path | str,
+    context: dict,
+    *,
+    dry_run: bool = False,
+    allow_existing_dir: bool = True,
+) -> RenderResult:
+    """Render ``template`` into ``target``; write everything or nothing.
+
+    ``target`` may exist only as an empty folder (or, with ``allow_existing_dir``, a
+    folder that none of the rendered paths collide with); files are created
+    exclusively and never overwritten.
+    """
+    target = Path(target)
+    entries = plan(template, context)
+    if target.exists() and not target.is_dir():
+        raise LabhooksError(f"{target} exists and is not a folder")
+    if target.is_dir() and any(target.iterdir()) and not allow_existing_dir:
+        raise LabhooksError(f"{target} exists and is not empty: choose a new folder")
+    for _, dest, _ in entries:
+        existing = target / dest
+        if existing.exists() or existing.is_symlink():
+            raise LabhooksError(f"{existing} already exists: nothing was written")
+    result = RenderResult(target=target, files=sorted(d for _, d, _ in entries), dry_run=dry_run)
+    if dry_run:
+        return result
+
+    env = _environment()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Render beside the target so the final moves are renames on one file system.
+    staging = Path(tempfile.mkdtemp(prefix=".labhooks-render-", dir=target.parent))
+    created_target = False
+    moved: list[Path] = []
+    created_dirs: list[Path] = []
+    try:
+        for source, dest, do_render in entries:
+            out = staging / dest
+            out.parent.mkdir(parents=True, exist_ok=True)
+            if do_render:
+                text = _render_text(env, source.read_text(encoding="utf-8"), context, str(dest))
+                with open(out, "x", encoding="utf-8", newline="") as fh:
+                    fh.write(text)
+            else:
+                with open(source, "rb") as src, open(out, "xb") as dst:
+                    shutil.copyfileobj(src, dst)
+            shutil.copymode(source, out)
+        if not target.exists():
+            target.mkdir()
+            created_target = True
+        for _, dest, _ in entries:
+            final = target / dest
+            for parent in reversed(dest.parents[:-1] if len(dest.parts) > 1 else []):
+                folder = target / parent
+                if not folder.exists():
+                    folder.mkdir()
+                    created_dirs.append(folder)
+            # link + unlink fails if the destination appeared meanwhile: never overwrite
+            os.link(staging / dest, final)
+            moved.append(final)
+    except BaseException:
+        for path in reversed(moved):
+            path.unlink(missing_ok=True)
+        for folder in reversed(created_dirs):
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+        if created_target:
+            shutil.rmtree(target, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return result

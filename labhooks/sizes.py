@@ -1,0 +1,70 @@
+"""Parse and format byte sizes; every size option and every size printed goes through here.
+
+K, M, G and T are powers of 1024 whatever the suffix: GitHub's "100.00 MB" push limit
+is 104,857,600 bytes, so reading ``100MB`` as 10^8 would let a 99 MiB+ blob through.
+"""
+
+from __future__ import annotations
+
+import re
+
+from labhooks.errors import LabhooksError
+
+_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*([KMGT]?)(?:I?B)?\s*$", re.IGNORECASE)
+_BYTES_ONLY_RE = re.compile(r"^\s*(\d+)\s*B?\s*$", re.IGNORECASE)
+
+
+class SizeError(LabhooksError):
+    def __init__(self, text: str):
+        super().__init__(
+            f"invalid size {text!r}: use a number with an optional K, M, G or T suffix "
+            "(powers of 1024), e.g. 100M, 1.5G, 512KiB or 1048576",
+            exit_code=2,
+        )
+
+
+def parse_size(text: str | int) -> int:
+    """Return the number of bytes that ``text`` names (``100M`` -> 104857600)."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        if text < 0:
+            raise SizeError(str(text))
+        return text
+    if not isinstance(text, str):
+        raise SizeError(repr(text))
+    match = _SIZE_RE.match(text)
+    if not match:
+        raise SizeError(text)
+    number, unit = match.group(1), match.group(2).upper()
+    if not unit and not _BYTES_ONLY_RE.match(text) and text.strip().lower().endswith("ib"):
+        raise SizeError(text)  # "100iB" has no unit to be binary about
+    value = float(number) * _UNITS[unit]
+    if unit == "" and "." in number:
+        raise SizeError(text)  # a fraction of a byte is meaningless
+    return int(round(value))
+
+
+def format_size(num_bytes: int | None) -> str:
+    """Human size with binary units: ``123.0 MiB``; ``unknown`` for None."""
+    if num_bytes is None:
+        return "unknown"
+    if num_bytes < 1024:
+        return f"{num_bytes} B"
+    value = float(num_bytes)
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        value /= 1024
+        if value < 1024 or unit == "TiB":
+            return f"{value:.1f} {unit}"
+    raise AssertionError("unreachable")
+
+
+def git_size_arg(num_bytes: int) -> str:
+    """Spell a byte count in the K/M/G form git tools accept, exactly when possible.
+
+    git-filter-repo and BFG read ``100M`` as 100 * 1024**2, the same as we do; a count
+    that is not a whole number of K/M/G is passed as plain bytes.
+    """
+    for suffix, factor in (("G", 1024**3), ("M", 1024**2), ("K", 1024)):
+        if num_bytes and num_bytes % factor == 0:
+            return f"{num_bytes // factor}{suffix}"
+    return str(num_bytes)
