@@ -1,0 +1,427 @@
+"""Git plumbing shared by the guard, the scan and the cleaner.
+
+Everything streams: object listings come from ``git rev-list --objects`` piped
+straight into ``git cat-file --batch-check`` (an OS pipe, no Python in between), never
+a process per object. Nothing here ever fetches: missing objects of a partial clone
+are reported, not downloaded.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from labhooks.errors import LabhooksError
+
+_CHUNK = 1 << 20
+_BATCH_FORMAT = "%(objecttype) %(objectsize) %(objectname) %(rest)"
+
+
+class GitError(LabhooksError):
+    pass
+
+
+def git_env(extra: dict | None = None) -> dict:
+    env = dict(os.environ)
+    # Never turn a check into a download: honoured by git >= 2.44, harmless before.
+    env["GIT_NO_LAZY_FETCH"] = "1"
+    env.setdefault("GIT_TERMINAL_PROMPT", "0")
+    if extra:
+        env.update(extra)
+    return env
+
+
+def git_executable() -> str:
+    path = shutil.which("git")
+    if not path:
+        raise GitError("git is not installed or not on PATH: install git and try again")
+    return path
+
+
+def run_git(
+    args: list[str],
+    cwd: Path | str | None = None,
+    *,
+    input: str | bytes | None = None,
+    check: bool = True,
+    text: bool = True,
+    env: dict | None = None,
+) -> subprocess.CompletedProcess:
+    """Run one git command and capture its output; a failure becomes one GitError line."""
+    cmd = [git_executable(), *args]
+    try:
+        proc = subprocess.run(
+            cmd,
+            cwd=cwd,
+            input=input,
+            capture_output=True,
+            text=text,
+            env=git_env(env),
+            **({"encoding": "utf-8", "errors": "surrogateescape"} if text else {}),
+        )
+    except FileNotFoundError as exc:
+        raise GitError(f"cannot run git in {cwd}: {exc.strerror}") from None
+    if check and proc.returncode != 0:
+        stderr = proc.stderr if text else proc.stderr.decode("utf-8", "replace")
+        message = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit {proc.returncode}"
+        raise GitError(f"git {args[0]} failed: {message}")
+    return proc
+
+
+def git_output(args: list[str], cwd: Path | str | None = None, **kw) -> str:
+    return run_git(args, cwd, **kw).stdout.rstrip("\n")
+
+
+def _rev_parse(flag: str, cwd) -> str:
+    proc = run_git(["rev-parse", flag], cwd, check=False)
+    if proc.returncode != 0:
+        where = Path(cwd or ".").resolve()
+        raise GitError(f"not a git repository: {where} (run this inside a git repository)")
+    return proc.stdout.strip()
+
+
+def repo_root(cwd=None) -> Path:
+    """Top of the working tree; refuses bare repositories and non-repositories."""
+    root = _rev_parse("--show-toplevel", cwd)
+    if not root:
+        raise GitError(f"{Path(cwd or '.').resolve()} is a bare repository: run this in a working tree")
+    return Path(root)
+
+
+def git_dir(cwd=None) -> Path:
+    return Path(_rev_parse("--absolute-git-dir", cwd))
+
+
+def common_dir(cwd=None) -> Path:
+    path = Path(_rev_parse("--git-common-dir", cwd))
+    return path if path.is_absolute() else (Path(cwd or ".") / path).resolve()
+
+
+def ensure_repo(cwd=None) -> Path:
+    """The git dir of a repository (bare or not); one clear line if there is none."""
+    return git_dir(cwd)
+
+
+def hooks_dir(cwd=None) -> Path:
+    """Where git runs hooks from, honouring core.hooksPath."""
+    path = Path(git_output(["rev-parse", "--git-path", "hooks"], cwd))
+    if not path.is_absolute():
+        path = (Path(cwd or ".").resolve() / path).resolve()
+    return path
+
+
+def is_bare(cwd=None) -> bool:
+    return _rev_parse("--is-bare-repository", cwd) == "true"
+
+
+def object_format(cwd=None) -> str:
+    fmt = run_git(["rev-parse", "--show-object-format"], cwd, check=False).stdout.strip()
+    return fmt or "sha1"
+
+
+def null_oid(cwd=None) -> str:
+    return "0" * (64 if object_format(cwd) == "sha256" else 40)
+
+
+def is_null_oid(oid: str) -> bool:
+    return bool(oid) and set(oid) == {"0"}
+
+
+def head_commit(cwd=None) -> str | None:
+    proc = run_git(["rev-parse", "--verify", "-q", "HEAD^{commit}"], cwd, check=False)
+    return proc.stdout.strip() or None
+
+
+def object_exists(oid: str, cwd=None) -> bool:
+    proc = run_git(["cat-file", "-e", f"{oid}^{{object}}"], cwd, check=False)
+    return proc.returncode == 0
+
+
+@dataclass(slots=True)
+class ObjectRecord:
+    oid: str
+    type: str | None  # None: missing locally (partial clone), size unknown
+    size: int | None
+    path: str | None  # first path rev-list saw it under, cut at a newline by git
+
+
+def _parse_batch_line(line: str) -> ObjectRecord:
+    if line.endswith(" missing"):
+        oid = line[: -len(" missing")].lstrip("?")
+        return ObjectRecord(oid, None, None, None)
+    obj_type, size, oid, *rest = line.split(" ", 3)
+    return ObjectRecord(oid, obj_type, int(size), rest[0] if rest and rest[0] else None)
+
+
+def split_revs(revs: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Split rev-list arguments into (options for argv, plain revisions for ``--stdin``).
+
+    Older git (< 2.42) refuses options on stdin, while a long list of tips must not go on
+    the command line; ``--not`` is folded into ``^`` prefixes so meaning is unchanged.
+    """
+    options: list[str] = []
+    plain: list[str] = []
+    negate = False
+    for rev in revs:
+        if rev == "--not":
+            negate = not negate
+            options.append(rev)
+        elif rev.startswith("-"):
+            options.append(rev)
+        elif negate:
+            plain.append(rev[1:] if rev.startswith("^") else "^" + rev)
+        else:
+            plain.append(rev)
+    return options, plain
+
+
+class _ObjectPipeline:
+    """``git rev-list --objects --missing=print --stdin | git cat-file --batch-check``.
+
+    Revisions go in on stdin so a push of many refs never hits the argument limit.
+    A missing object is printed by rev-list as ``?<oid>``, which cat-file cannot resolve
+    and so reports as missing without trying to fetch it.
+    """
+
+    def __init__(self, revs: Iterable[str], cwd=None, extra_args: Iterable[str] = ()):
+        git = git_executable()
+        env = git_env()
+        options, self.revs = split_revs(revs)
+        self.rev_list = subprocess.Popen(
+            [git, "rev-list", "--objects", "--missing=print", *extra_args, "--stdin", *options],
+            cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+        )
+        self.cat_file = subprocess.Popen(
+            [git, "cat-file", f"--batch-check={_BATCH_FORMAT}"],
+            cwd=cwd, stdin=self.rev_list.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+        )
+        self.rev_list.stdout.close()  # cat-file owns the read end now
+        payload = "".join(rev + "\n" for rev in self.revs)
+        self.rev_list.stdin.write(payload.encode("utf-8", "surrogateescape"))
+        self.rev_list.stdin.close()
+
+    def chunks(self) -> Iterator[bytes]:
+        """Whole lines, about a MiB at a time."""
+        carry = b""
+        read = self.cat_file.stdout.read
+        while True:
+            block = read(_CHUNK)
+            if not block:
+                break
+            block = carry + block
+            cut = block.rfind(b"\n") + 1
+            carry = block[cut:]
+            if cut:
+                yield block[:cut]
+        if carry:
+            yield carry + b"\n"
+
+    def close(self) -> None:
+        self.cat_file.stdout.close()
+        cat_rc = self.cat_file.wait()
+        rev_err = self.rev_list.stderr.read().decode("utf-8", "replace").strip()
+        rev_rc = self.rev_list.wait()
+        self.cat_file.stderr.close()
+        self.rev_list.stderr.close()
+        if rev_rc != 0:
+            last = rev_err.splitlines()[-1] if rev_err else f"exit {rev_rc}"
+            raise GitError(f"git rev-list failed: {last}")
+        if cat_rc != 0:
+            raise GitError(f"git cat-file failed with exit {cat_rc}")
+
+
+def stream_objects(revs: Iterable[str], cwd=None, extra_args: Iterable[str] = ()) -> Iterator[ObjectRecord]:
+    """Every object reachable from ``revs`` (rev-list syntax, ``--not`` allowed), streamed."""
+    pipe = _ObjectPipeline(revs, cwd, extra_args)
+    try:
+        for chunk in pipe.chunks():
+            for line in chunk.decode("utf-8", "surrogateescape").splitlines():
+                if line:
+                    yield _parse_batch_line(line)
+    finally:
+        pipe.close()
+
+
+def _big_blob_regex(threshold: int) -> re.Pattern:
+    # Only lines whose size has at least as many digits as the threshold can reach it,
+    # so the regex engine skips the rest of the listing without Python touching it.
+    digits = max(1, len(str(max(threshold, 0))))
+    return re.compile(rb"^blob (\d{%d,}) ([0-9a-f]+) ?(.*)$" % digits, re.MULTILINE)
+
+
+@dataclass
+class BlobQuery:
+    blobs: list[ObjectRecord]  # at or over the threshold, biggest first
+    missing: int  # objects that could not be sized (partial clone)
+    objects: int | None = None  # objects looked at, when counted
+
+
+def blobs_at_least(revs: Iterable[str], threshold: int, cwd=None) -> BlobQuery:
+    """Blobs of at least ``threshold`` bytes reachable from ``revs`` (deduplicated)."""
+    pattern = _big_blob_regex(threshold)
+    found: dict[str, ObjectRecord] = {}
+    missing = 0
+    pipe = _ObjectPipeline(revs, cwd)
+    try:
+        for chunk in pipe.chunks():
+            missing += chunk.count(b" missing\n")
+            for match in pattern.finditer(chunk):
+                size = int(match.group(1))
+                if size >= threshold:
+                    oid = match.group(2).decode()
+                    if oid not in found:
+                        path = match.group(3).decode("utf-8", "surrogateescape") or None
+                        found[oid] = ObjectRecord(oid, "blob", size, path)
+    finally:
+        pipe.close()
+    return BlobQuery(sorted(found.values(), key=lambda r: (-r.size, r.oid)), missing)
+
+
+def store_blobs_at_least(threshold: int, cwd=None) -> BlobQuery:
+    """Blobs of at least ``threshold`` bytes anywhere in the object store, reachable or not.
+
+    This reads the pack indexes and loose objects without walking any history, so
+    "is anything that big here at all?" costs a fraction of a history walk.
+    """
+    pattern = _big_blob_regex(threshold)
+    git = git_executable()
+    proc = subprocess.Popen(
+        [git, "cat-file", "--batch-all-objects", "--unordered",
+         "--batch-check=%(objecttype) %(objectsize) %(objectname)"],
+        cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env(),
+    )
+    found: dict[str, ObjectRecord] = {}
+    objects = 0
+    carry = b""
+    while True:
+        block = proc.stdout.read(_CHUNK)
+        if not block:
+            break
+        block = carry + block
+        cut = block.rfind(b"\n") + 1
+        carry = block[cut:]
+        chunk = block[:cut]
+        objects += chunk.count(b"\n")
+        for match in pattern.finditer(chunk):
+            size = int(match.group(1))
+            if size >= threshold:
+                oid = match.group(2).decode()
+                found[oid] = ObjectRecord(oid, "blob", size, None)
+    err = proc.stderr.read().decode("utf-8", "replace").strip()
+    if proc.wait() != 0:
+        raise GitError(f"git cat-file --batch-all-objects failed: {err.splitlines()[-1] if err else 'error'}")
+    return BlobQuery(sorted(found.values(), key=lambda r: (-r.size, r.oid)), 0, objects)
+
+
+def batch_check(oids: Iterable[str], cwd=None) -> dict[str, ObjectRecord]:
+    """Type and size of each object, in one cat-file process; missing ones have size None."""
+    oids = list(dict.fromkeys(oids))
+    if not oids:
+        return {}
+    out = run_git(
+        ["cat-file", f"--batch-check={_BATCH_FORMAT}"], cwd, input="\n".join(oids) + "\n"
+    ).stdout
+    result = {}
+    for oid, line in zip(oids, out.splitlines()):
+        record = _parse_batch_line(line)
+        record.oid = oid
+        result[oid] = record
+    return result
+
+
+@dataclass(slots=True)
+class IndexEntry:
+    mode: str
+    oid: str
+    stage: int
+    path: str
+
+
+def staged_entries(paths: Iterable[str] | None = None, cwd=None) -> list[IndexEntry]:
+    """Index entries (the staged blobs), for the given paths or all of them."""
+    args = ["ls-files", "--stage", "-z"]
+    paths = list(paths or [])
+    if paths:
+        args += ["--", *[f":(literal){p}" for p in paths]]
+    out = run_git(args, cwd).stdout
+    entries = []
+    for record in out.split("\0"):
+        if not record:
+            continue
+        meta, path = record.split("\t", 1)
+        mode, oid, stage = meta.split(" ")
+        entries.append(IndexEntry(mode, oid, int(stage), path))
+    return entries
+
+
+@dataclass(slots=True)
+class CommitInfo:
+    oid: str
+    short: str
+    author: str
+    date: str
+    subject: str
+
+
+@dataclass(slots=True)
+class BlobOrigin:
+    commit: CommitInfo
+    paths: list[str]  # every path the blob was added or modified under in the walked commits
+
+
+def find_blob_origins(blob_oids: Iterable[str], revs: Iterable[str], cwd=None) -> dict[str, BlobOrigin]:
+    """The earliest commit in ``revs`` that adds each blob, with full paths, in one walk.
+
+    Uses ``git log --raw -z`` so paths with newlines or odd bytes survive; merges are
+    diffed against each parent (``-m``) so a blob first seen in a merge is still found.
+    """
+    wanted = set(blob_oids)
+    if not wanted:
+        return {}
+    git = git_executable()
+    options, plain = split_revs(revs)
+    proc = subprocess.Popen(
+        [git, "log", "--reverse", "--raw", "-z", "--no-abbrev", "--no-renames", "-m",
+         "--diff-filter=AMT", "--format=%x1e%H%x1f%an%x1f%aI%x1f%s", "--stdin", *options],
+        cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env(),
+    )
+    out, err = proc.communicate("".join(r + "\n" for r in plain).encode("utf-8", "surrogateescape"))
+    if proc.returncode != 0:
+        message = err.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(f"git log failed: {message[-1] if message else proc.returncode}")
+    origins: dict[str, BlobOrigin] = {}
+    for record in out.split(b"\x1e"):
+        if not record:
+            continue
+        header, _, raw = record.partition(b"\0")
+        fields = header.decode("utf-8", "replace").split("\x1f")
+        if len(fields) < 4:
+            continue
+        parts = raw.lstrip(b"\n").split(b"\0")
+        commit = None
+        for meta, path in zip(parts[0::2], parts[1::2]):
+            if not meta.startswith(b":"):
+                continue
+            new_oid = meta.split(b" ")[3].decode()
+            if new_oid not in wanted:
+                continue
+            commit = commit or CommitInfo(fields[0], fields[0][:10], *fields[1:4])
+            path_text = path.decode("utf-8", "surrogateescape")
+            origin = origins.get(new_oid)
+            if origin is None:
+                origins[new_oid] = BlobOrigin(commit, [path_text])
+            elif path_text not in origin.paths:
+                origin.paths.append(path_text)
+    return origins
+
+
+def quote_path(path: str) -> str:
+    """A path made safe to print on one line (newlines and control bytes escaped)."""
+    if path.isprintable():
+        return path
+    return repr(path)[1:-1]
