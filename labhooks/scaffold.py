@@ -20,6 +20,8 @@ from labhooks.errors import LabhooksError
 
 TEMPLATE_SUFFIX = ".jinja"
 METADATA_FILE = "template.yaml"
+# The common limit for one path segment (ext4, APFS, NTFS); longer names fail mid-write.
+MAX_NAME_BYTES = 255
 
 
 def templates_root() -> Path:
@@ -71,6 +73,8 @@ def validate_name(name: str, *, what: str = "name") -> str:
         raise LabhooksError(f"invalid {what} {name!r}: control characters are not allowed")
     if name != name.strip():
         raise LabhooksError(f"invalid {what} {name!r}: leading or trailing blanks are not allowed")
+    if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+        raise LabhooksError(f"invalid {what} {name[:40]!r}...: longer than {MAX_NAME_BYTES} bytes")
     return name
 
 
@@ -79,6 +83,7 @@ class RenderResult:
     target: Path
     files: list[Path] = field(default_factory=list)  # relative to target, sorted
     dry_run: bool = False
+    folders: list[Path] = field(default_factory=list)  # created (or to create), relative, sorted
 
 
 def _environment():
@@ -134,6 +139,47 @@ def plan(template: str, context: dict) -> list[tuple[Path, Path, bool]]:
     return entries
 
 
+def _missing_ancestors(path: Path) -> list[Path]:
+    """The folders above ``path`` that do not exist yet, outermost first."""
+    missing = []
+    for parent in path.parents:
+        if parent.exists():
+            break
+        missing.append(parent)
+    return list(reversed(missing))
+
+
+def _check_destinations(target: Path, entries) -> list[Path]:
+    """Refuse any collision with what is on disk; return the folders that would be created."""
+    new_folders: set[Path] = set()
+    for _, dest, _ in entries:
+        for rel_parent in reversed(dest.parents[:-1]):
+            folder = target / rel_parent
+            if folder.exists() and not folder.is_dir():
+                raise LabhooksError(f"{folder} exists and is not a folder: nothing was written")
+            if folder.is_symlink() and not folder.exists():
+                raise LabhooksError(f"{folder} is a broken link: nothing was written")
+            if not folder.exists():
+                new_folders.add(rel_parent)
+        existing = target / dest
+        if existing.exists() or existing.is_symlink():
+            raise LabhooksError(f"{existing} already exists: nothing was written")
+    return sorted(new_folders)
+
+
+def _place(staged: Path, final: Path) -> None:
+    """Move one staged file into place, refusing to replace anything that appeared meanwhile."""
+    try:
+        os.link(staged, final)
+    except FileExistsError:
+        raise
+    except OSError:
+        # No hard links on this file system: exclusive create still never overwrites.
+        with open(staged, "rb") as src, open(final, "xb") as dst:
+            shutil.copyfileobj(src, dst)
+        shutil.copymode(staged, final)
+
+
 def render(
     template: str,
     target: Path | str,
@@ -146,55 +192,73 @@ def render(
 
     ``target`` may exist only as an empty folder (or, with ``allow_existing_dir``, a
     folder that none of the rendered paths collide with); files are created
-    exclusively and never overwritten.
+    exclusively and never overwritten. A dry run renders every file in memory, so it
+    fails exactly where the real run would, and writes nothing.
     """
     target = Path(target)
     entries = plan(template, context)
+    if target.is_symlink() and not target.exists():
+        raise LabhooksError(f"{target} is a broken link: choose a new folder")
     if target.exists() and not target.is_dir():
         raise LabhooksError(f"{target} exists and is not a folder")
     if target.is_dir() and any(target.iterdir()) and not allow_existing_dir:
         raise LabhooksError(f"{target} exists and is not empty: choose a new folder")
-    for _, dest, _ in entries:
-        existing = target / dest
-        if existing.exists() or existing.is_symlink():
-            raise LabhooksError(f"{existing} already exists: nothing was written")
-    result = RenderResult(target=target, files=sorted(d for _, d, _ in entries), dry_run=dry_run)
+    new_folders = _check_destinations(target, entries)
+
+    env = _environment()
+    contents: list[bytes | None] = []
+    for source, dest, do_render in entries:
+        if do_render:
+            try:
+                text = source.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                raise LabhooksError(f"template file {source} is not UTF-8 text") from None
+            contents.append(_render_text(env, text, context, str(dest)).encode("utf-8"))
+        else:
+            contents.append(None)  # copied byte for byte from the template
+
+    result = RenderResult(
+        target=target,
+        files=sorted(d for _, d, _ in entries),
+        dry_run=dry_run,
+        folders=new_folders,
+    )
     if dry_run:
         return result
 
-    env = _environment()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # Render beside the target so the final moves are renames on one file system.
-    staging = Path(tempfile.mkdtemp(prefix=".labhooks-render-", dir=target.parent))
-    created_target = False
+    created_ancestors = _missing_ancestors(target)
     moved: list[Path] = []
     created_dirs: list[Path] = []
+    staging: Path | None = None
     try:
-        for source, dest, do_render in entries:
+        # Stage inside (or beside) the target: one file system, and no need for write
+        # access anywhere else (a book's parent folder may be read-only).
+        staging_parent = target if target.is_dir() else target.parent
+        staging_parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".labhooks-render-", dir=staging_parent))
+        for (source, dest, _), content in zip(entries, contents):
             out = staging / dest
             out.parent.mkdir(parents=True, exist_ok=True)
-            if do_render:
-                text = _render_text(env, source.read_text(encoding="utf-8"), context, str(dest))
-                with open(out, "x", encoding="utf-8", newline="") as fh:
-                    fh.write(text)
-            else:
+            if content is None:
                 with open(source, "rb") as src, open(out, "xb") as dst:
                     shutil.copyfileobj(src, dst)
+            else:
+                with open(out, "xb") as dst:
+                    dst.write(content)
             shutil.copymode(source, out)
         if not target.exists():
             target.mkdir()
-            created_target = True
+            created_dirs.append(target)
         for _, dest, _ in entries:
-            final = target / dest
-            for parent in reversed(dest.parents[:-1] if len(dest.parts) > 1 else []):
-                folder = target / parent
+            for rel_parent in reversed(dest.parents[:-1]):
+                folder = target / rel_parent
                 if not folder.exists():
                     folder.mkdir()
                     created_dirs.append(folder)
-            # link + unlink fails if the destination appeared meanwhile: never overwrite
-            os.link(staging / dest, final)
+            final = target / dest
+            _place(staging / dest, final)
             moved.append(final)
-    except BaseException:
+    except BaseException as exc:
         for path in reversed(moved):
             path.unlink(missing_ok=True)
         for folder in reversed(created_dirs):
@@ -202,9 +266,22 @@ def render(
                 folder.rmdir()
             except OSError:
                 pass
-        if created_target:
-            shutil.rmtree(target, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+            staging = None
+        for folder in reversed(created_ancestors):
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+        if isinstance(exc, FileExistsError):
+            where = exc.filename2 or exc.filename
+            raise LabhooksError(f"{where} appeared while writing: nothing was written") from None
+        if isinstance(exc, OSError):
+            where = exc.filename2 or exc.filename or target
+            raise LabhooksError(f"cannot write {where}: {exc.strerror or exc}; nothing was written") from None
         raise
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
     return result

@@ -1,0 +1,130 @@
+"""What a clean will remove, from where, and what it saves: computed before anything changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from labhooks.clean.refs import Ref, list_refs, stash_entries
+from labhooks.plumbing import (
+    BlobOrigin, blobs_at_least, find_blob_origins, quote_path, run_git, store_blobs_at_least,
+)
+from labhooks.sizes import format_size
+
+
+@dataclass
+class DoomedBlob:
+    oid: str
+    size: int
+    disk_size: int  # bytes it takes in the object store now (compressed, maybe a delta)
+    origin: BlobOrigin | None
+
+
+@dataclass
+class Plan:
+    max_bytes: int
+    refs: dict[str, Ref]  # every ref now (pins excluded)
+    stash: list[tuple[str, str]]  # (commit, message), newest first
+    blobs: list[DoomedBlob]  # reachable from a ref or stash entry, over max
+    kept_at_head: set[str] = field(default_factory=set)  # over max but protected (bfg --protect-head)
+    changing_refs: list[str] = field(default_factory=list)
+    unreachable_big: int = 0  # over max but only in reflogs or loose garbage: gc removes them
+    store_bytes: int = 0
+
+    @property
+    def doomed_oids(self) -> set[str]:
+        return {blob.oid for blob in self.blobs}
+
+    @property
+    def saving(self) -> int:
+        return sum(blob.disk_size for blob in self.blobs)
+
+
+def store_size(cwd) -> int:
+    """Bytes the object store takes on disk: packs plus loose objects."""
+    out = run_git(["count-objects", "-v"], cwd).stdout
+    values = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
+    return (int(values.get("size", 0)) + int(values.get("size-pack", 0))) * 1024
+
+
+def head_blobs(cwd) -> dict[str, str]:
+    """path -> blob id in HEAD's tree (empty when HEAD is unborn)."""
+    proc = run_git(["ls-tree", "-r", "-z", "--full-tree", "HEAD"], cwd, check=False)
+    if proc.returncode != 0:
+        return {}
+    result = {}
+    for record in proc.stdout.split("\0"):
+        if not record:
+            continue
+        meta, path = record.split("\t", 1)
+        _mode, kind, oid = meta.split(" ")
+        if kind == "blob":
+            result[path] = oid
+    return result
+
+
+def _disk_sizes(oids: list[str], cwd) -> dict[str, int]:
+    if not oids:
+        return {}
+    out = run_git(["cat-file", "--batch-check=%(objectname) %(objectsize:disk)"], cwd,
+                  input="".join(o + "\n" for o in oids)).stdout
+    sizes = {}
+    for line in out.splitlines():
+        oid, size = line.split(" ")
+        sizes[oid] = int(size)
+    return sizes
+
+
+def history_revs(stash: list[tuple[str, str]]) -> list[str]:
+    """Every ref plus every stash entry (older entries live only in the stash's reflog)."""
+    return ["--all", *[oid for oid, _ in stash]]
+
+
+def make_plan(root: Path, max_bytes: int, protect_head: bool = False) -> Plan:
+    refs = list_refs(root)
+    stash = stash_entries(root)
+    revs = history_revs(stash)
+    query = blobs_at_least(revs, max_bytes + 1, root)
+    protected: set[str] = set()
+    if protect_head:
+        protected = {oid for oid in head_blobs(root).values()} & {b.oid for b in query.blobs}
+    records = [record for record in query.blobs if record.oid not in protected]
+    oids = [record.oid for record in records]
+    origins = find_blob_origins(oids, revs, root)
+    disk = _disk_sizes(oids, root)
+    blobs = [DoomedBlob(r.oid, r.size, disk.get(r.oid, r.size), origins.get(r.oid)) for r in records]
+    plan = Plan(max_bytes, refs, stash, blobs, kept_at_head=protected, store_bytes=store_size(root))
+    origin_commits = sorted({blob.origin.commit.oid for blob in blobs if blob.origin})
+    if origin_commits:
+        args = ["for-each-ref", "--format=%(refname)"]
+        for commit in origin_commits:
+            args += ["--contains", commit]
+        plan.changing_refs = [name for name in run_git(args, root).stdout.splitlines() if name in refs]
+    everything = store_blobs_at_least(max_bytes + 1, root)
+    reachable = {r.oid for r in query.blobs}
+    plan.unreachable_big = sum(1 for r in everything.blobs if r.oid not in reachable)
+    return plan
+
+
+def render(plan: Plan, backend_name: str) -> list[str]:
+    verb = "become Git LFS objects" if backend_name == "lfs" else "will be removed from history"
+    lines = [f"{len(plan.blobs)} blob(s) over {format_size(plan.max_bytes)} {verb}:"]
+    for blob in plan.blobs:
+        if blob.origin:
+            commit = blob.origin.commit
+            paths = ", ".join(quote_path(p) for p in blob.origin.paths)
+            where = f"added in {commit.short} ({commit.date[:10]}, {commit.subject})"
+        else:
+            paths, where = "(path unknown)", "(only in a stash or tag)"
+        lines.append(f"  {format_size(blob.size):>10}  {blob.oid[:10]}  {paths}  {where}")
+    if plan.kept_at_head:
+        lines.append(f"{len(plan.kept_at_head)} blob(s) over the limit are kept: they are in HEAD (--protect-head)")
+    lines.append(f"{len(plan.changing_refs)} ref(s) will be rewritten:")
+    lines += [f"  {name}" for name in plan.changing_refs]
+    if plan.stash:
+        lines.append(f"{len(plan.stash)} stash entr{'y' if len(plan.stash) == 1 else 'ies'} kept (rewritten where needed)")
+    if plan.unreachable_big:
+        lines.append(f"{plan.unreachable_big} more blob(s) over the limit are only in reflogs or unreachable: gc removes them")
+    lines.append(f"object store now {format_size(plan.store_bytes)}; expected saving about {format_size(plan.saving)}"
+                 " (what those blobs take on disk)")
+    return lines

@@ -1,0 +1,57 @@
+"""Refusals that must happen before anything is written: each is one line and exit 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from labhooks.errors import LabhooksError
+from labhooks.plumbing import git_dir, repo_root, run_git
+from labhooks.sizes import format_size, parse_size
+
+# marker in the git dir -> what the user is in the middle of
+_IN_PROGRESS = (
+    ("rebase-merge", "a rebase"),
+    ("rebase-apply", "a rebase or git am"),
+    ("MERGE_HEAD", "a merge"),
+    ("CHERRY_PICK_HEAD", "a cherry-pick"),
+    ("REVERT_HEAD", "a revert"),
+    ("BISECT_START", "a bisect"),
+    ("BISECT_LOG", "a bisect"),
+)
+
+
+def parse_max(text: str) -> int:
+    limit = parse_size(text)
+    if limit <= 0:
+        raise LabhooksError(f"--max must be more than 0 bytes, got {text!r}", 2)
+    return limit
+
+
+def find_repository(cwd=None) -> tuple[Path, Path]:
+    """(work tree root, git dir); a bare repository or a non-repository is refused."""
+    root = repo_root(cwd)
+    return root, git_dir(root)
+
+
+def ensure_nothing_in_progress(gitdir: Path) -> None:
+    for marker, what in _IN_PROGRESS:
+        if (gitdir / marker).exists():
+            raise LabhooksError(
+                f"{what} is in progress in {gitdir.parent}: finish or abort it before rewriting history", 2
+            )
+
+
+def ensure_clean(root: Path) -> None:
+    """Refuse staged or unstaged changes to tracked files; untracked files are left alone."""
+    run_git(["update-index", "-q", "--refresh"], root, check=False)
+    out = run_git(["status", "--porcelain=v1", "-z", "--untracked-files=no", "--ignore-submodules=none"], root).stdout
+    changed = [entry[3:] for entry in out.split("\0") if len(entry) > 3 and entry[2] == " "]
+    if changed:
+        shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+        raise LabhooksError(
+            f"uncommitted or staged changes in {root} ({shown}): commit or stash them first", 2
+        )
+
+
+def describe_limit(limit: int) -> str:
+    return f"{format_size(limit)} ({limit:,} bytes)"

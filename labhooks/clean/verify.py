@@ -1,0 +1,154 @@
+"""Judge a rewrite by the repository it left: refs, remotes, trees and what is still stored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from labhooks.clean.pins import PIN_NAMESPACE
+from labhooks.clean.refs import Ref, list_refs, stash_entries
+from labhooks.plumbing import batch_check, quote_path, run_git, store_blobs_at_least
+from labhooks.sizes import format_size
+
+LFS_POINTER_HEAD = "version https://git-lfs.github.com/spec/v1\n"
+_MAX_POINTER = 1024
+
+TreeListing = dict[str, tuple[str, str]]  # path -> (mode, blob or commit id)
+
+
+def tree_listing(commit: str, cwd) -> TreeListing:
+    out = run_git(["ls-tree", "-r", "-z", "--full-tree", commit], cwd).stdout
+    listing = {}
+    for record in out.split("\0"):
+        if record:
+            meta, path = record.split("\t", 1)
+            mode, _kind, oid = meta.split(" ")
+            listing[path] = (mode, oid)
+    return listing
+
+
+def remote_config(cwd) -> list[str]:
+    """Every remote.* setting of the repository's own config, in file order."""
+    proc = run_git(["config", "--local", "--null", "--get-regexp", r"^remote\."], cwd, check=False)
+    return [entry for entry in proc.stdout.split("\0") if entry]
+
+
+def user_refs(cwd) -> dict[str, Ref]:
+    return {name: ref for name, ref in list_refs(cwd).items() if not name.startswith(PIN_NAMESPACE)}
+
+
+@dataclass
+class Snapshot:
+    refs: dict[str, Ref]
+    remotes: list[str]
+    stash_count: int
+    head_commit: str | None
+    trees: dict[str, TreeListing] = field(default_factory=dict)  # commit -> listing
+
+
+def take(root: Path, with_trees: bool = True) -> Snapshot:
+    refs = user_refs(root)
+    head = run_git(["rev-parse", "--verify", "-q", "HEAD^{commit}"], root, check=False).stdout.strip() or None
+    snap = Snapshot(refs, remote_config(root), len(stash_entries(root)), head)
+    if with_trees:
+        for commit in {ref.peeled for ref in refs.values() if ref.peeled}:
+            snap.trees[commit] = tree_listing(commit, root)
+    return snap
+
+
+def restore_remotes(root: Path, before: Snapshot) -> bool:
+    """Put back remote settings a backend removed; True when something had to be restored."""
+    if remote_config(root) == before.remotes:
+        return False
+    names = {entry.split("\n", 1)[0][len("remote."):].rsplit(".", 1)[0]
+             for entry in before.remotes + remote_config(root)}
+    for name in names:
+        run_git(["config", "--local", "--remove-section", f"remote.{name}"], root, check=False)
+    for entry in before.remotes:
+        key, _, value = entry.partition("\n")
+        run_git(["config", "--local", "--add", key, value], root)
+    return True
+
+
+def _is_pointer_for(content: str, size: int) -> bool:
+    return content.startswith(LFS_POINTER_HEAD) and f"\nsize {size}\n" in content
+
+
+def _pointer_texts(oids: set[str], cwd) -> dict[str, str]:
+    sizes = batch_check(oids, cwd)
+    texts = {}
+    for oid in oids:
+        record = sizes.get(oid)
+        if record and record.type == "blob" and record.size is not None and record.size <= _MAX_POINTER:
+            texts[oid] = run_git(["cat-file", "blob", oid], cwd).stdout
+    return texts
+
+
+def compare_trees(before: Snapshot, after: Snapshot, doomed: dict[str, int], root: Path, *,
+                  lfs: bool = False, protected_commit: str | None = None) -> list[str]:
+    """Every path at every ref tip must be unchanged, apart from the blobs asked for."""
+    problems: list[str] = []
+    pointer_oids: set[str] = set()
+    pending: list[tuple[str, str, int, str]] = []  # (ref, path, size, new oid) to check as pointers
+    after_cache: dict[str, TreeListing] = {}
+    for name, ref in sorted(before.refs.items()):
+        if not ref.peeled or name not in after.refs or not after.refs[name].peeled:
+            continue
+        old = before.trees[ref.peeled]
+        new_commit = after.refs[name].peeled
+        new = after_cache.get(new_commit)
+        if new is None:
+            new = after_cache[new_commit] = tree_listing(new_commit, root)
+        if ref.peeled == protected_commit:
+            expected = old
+        elif lfs:
+            expected = {p: e for p, e in old.items() if e[1] not in doomed and p.rsplit("/", 1)[-1] != ".gitattributes"}
+            for path, (mode, oid) in old.items():
+                if oid in doomed:
+                    if path not in new:
+                        problems.append(f"{name}: {quote_path(path)} is gone instead of becoming an LFS pointer")
+                    else:
+                        pending.append((name, path, doomed[oid], new[path][1]))
+                        pointer_oids.add(new[path][1])
+            new = {p: e for p, e in new.items() if p in expected or (p not in old and p.rsplit("/", 1)[-1] != ".gitattributes")}
+        else:
+            expected = {p: e for p, e in old.items() if e[1] not in doomed}
+        if new != expected:
+            changed = sorted(set(new.items()) ^ set(expected.items()))
+            paths = sorted({quote_path(path) for path, _ in changed})
+            problems.append(f"{name}: {len(paths)} path(s) differ besides the stripped blobs: {', '.join(paths[:5])}")
+    texts = _pointer_texts(pointer_oids, root) if pointer_oids else {}
+    for name, path, size, oid in pending:
+        if not _is_pointer_for(texts.get(oid, ""), size):
+            problems.append(f"{name}: {quote_path(path)} is not an LFS pointer to a {size}-byte object")
+    return problems
+
+
+def compare_refs(before: Snapshot, after: Snapshot) -> list[str]:
+    problems = []
+    missing = sorted(set(before.refs) - set(after.refs))
+    extra = sorted(set(after.refs) - set(before.refs))
+    if missing:
+        problems.append(f"refs lost: {', '.join(missing)}")
+    if extra:
+        problems.append(f"refs that were not there before: {', '.join(extra)}")
+    if after.remotes != before.remotes:
+        problems.append("remote settings differ from before the rewrite")
+    if after.stash_count != before.stash_count:
+        problems.append(f"stash had {before.stash_count} entries, now {after.stash_count}")
+    return problems
+
+
+def worktree_changes(root: Path) -> list[str]:
+    """Tracked files that differ from the index or HEAD after the rewrite (there should be none)."""
+    out = run_git(["status", "--porcelain=v1", "-z", "--untracked-files=no"], root).stdout
+    changed = [entry[3:] for entry in out.split("\0") if len(entry) > 3 and entry[2] == " "]
+    return [f"tracked files changed in the working tree: {', '.join(quote_path(p) for p in changed[:5])}"] if changed else []
+
+
+def leftover_blobs(root: Path, max_bytes: int, allowed: set[str]) -> tuple[list[str], int]:
+    """Problems for blobs over max still stored anywhere, and the number of objects left."""
+    query = store_blobs_at_least(max_bytes + 1, root)
+    left = [blob for blob in query.blobs if blob.oid not in allowed]
+    problems = [f"blob {blob.oid} ({format_size(blob.size)}) is still in the repository" for blob in left]
+    return problems, query.objects or 0

@@ -1,0 +1,248 @@
+"""One streaming walk over a history: every blob each commit adds, under its full path.
+
+``git rev-list --objects`` names each blob under the first path it meets only, so it
+cannot say that a blob was also stored elsewhere, nor which commit brought it in.
+``git log --raw`` diffs each commit against its first parent instead: a blob shows up
+in the commit that adds it, under every path it is ever added at. Only trees are
+read, never blob contents, so a blob-filtered partial clone is walked without fetching.
+
+The tree diffs are the whole cost, and they are independent per commit, so a long
+history is cut into consecutive slices of git's own commit order (``--skip`` /
+``--max-count`` over the same pinned tips) that separate git processes diff at the
+same time. The newest slice streams through a pipe; the others go to temporary files
+so they never wait for the reader, and are read back in order afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from typing import IO, Callable, Iterable, Iterator
+
+from labhooks.plumbing import GitError, git_env, git_executable, run_git, split_revs
+
+_CHUNK = 1 << 20
+_LOG_FORMAT = "%x1e%H%x1f%an%x1f%ae%x1f%aI%x1f%s"
+_LOG_ARGS = ["log", "--raw", "-z", "--no-abbrev", "--no-renames", "--diff-merges=first-parent",
+             "--diff-filter=AMT", "--no-ext-diff", "--no-textconv", "--no-color",
+             f"--format={_LOG_FORMAT}"]
+# Every commit record starts with \x1e right after the NUL that ends the previous one;
+# a path cannot hold a NUL, so only a path that itself starts with \x1e could fool this.
+_RECORD_START = b"\0\x1e"
+_GITLINK = b"160000 "  # a submodule commit, not a blob of this repository
+# Below this many commits a second process costs more than it saves.
+_MIN_COMMITS_PER_SLICE = 2000
+
+# Lazy fetching of a missing object goes through a transport; with no transport
+# allowed it fails instead of downloading (GIT_NO_LAZY_FETCH needs git >= 2.44).
+NO_FETCH_ENV = {"GIT_ALLOW_PROTOCOL": "labhooks-never-fetch"}
+
+
+@dataclass(slots=True)
+class CommitHeader:
+    oid: str
+    author: str
+    email: str
+    date: str
+    subject: str
+
+    @classmethod
+    def parse(cls, raw: bytes) -> "CommitHeader":
+        fields = raw.decode("utf-8", "replace").split("\x1f")
+        fields += [""] * (5 - len(fields))
+        return cls(*fields[:5])
+
+
+def no_fetch_env() -> dict:
+    return git_env(NO_FETCH_ENV)
+
+
+def default_jobs() -> int:
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def pin_tips(revs: Iterable[str], cwd=None) -> list[str]:
+    """Plain revisions (``oid`` / ``^oid``) for ``revs``, so that every slice of the walk
+    sees the same history even if a ref moves meanwhile."""
+    options, plain = split_revs(revs)
+    if not options:
+        return plain
+    if set(options) != {"--all"}:
+        return list(revs)  # nothing to pin safely; walk in one slice
+    out = run_git(["rev-list", "--no-walk=unsorted", "--all"], cwd, env=NO_FETCH_ENV).stdout
+    return [*out.split(), *plain]
+
+
+def boundary_objects(revs: Iterable[str], cwd=None) -> set[bytes]:
+    """Objects in the trees of the commits just outside a range (``A..B``: A's side).
+
+    A commit in the range may add a blob that the boundary already holds (a copy, a
+    revert); ``rev-list --objects`` leaves such blobs out of the range, and so do we.
+    Empty when nothing is excluded (no ``^rev``), so ``--all`` pays nothing.
+    """
+    options, plain = split_revs(revs)
+    if not any(rev.startswith("^") for rev in plain):
+        return set()
+    listing = run_git(["rev-list", "--boundary", "--stdin", *options], cwd,
+                      input="".join(r + "\n" for r in plain), env=NO_FETCH_ENV).stdout
+    edges = [line[1:] for line in listing.splitlines() if line.startswith("-")]
+    if not edges:
+        return set()
+    out = run_git(["rev-list", "--objects", "--no-walk", "--missing=print", "--stdin"], cwd,
+                  input="".join(e + "\n" for e in edges).encode(), text=False, env=NO_FETCH_ENV).stdout
+    return {line.split(b" ", 1)[0].lstrip(b"?") for line in out.splitlines()}
+
+
+def count_commits(tips: list[str], cwd=None) -> int:
+    out = run_git(["rev-list", "--count", "--stdin"], cwd, input="".join(t + "\n" for t in tips),
+                  env=NO_FETCH_ENV).stdout
+    return int(out.strip() or 0)
+
+
+def added_blobs(
+    revs: Iterable[str],
+    cwd=None,
+    *,
+    jobs: int | None = None,
+    on_chunk: Callable[[int], None] | None = None,
+) -> Iterator[tuple[bytes, list[bytes], list[bytes]]]:
+    """Yield ``(raw header, blob oids, paths)`` per commit, newest first (git log order).
+
+    ``oids[i]`` was added or modified at ``paths[i]``; the last commit that yields a
+    blob is the one that introduced it. The raw header is
+    ``oid\\x1fauthor\\x1femail\\x1fdate\\x1fsubject`` (see :meth:`CommitHeader.parse`);
+    oids and paths stay bytes so the caller decodes only what it shows. Commits that add
+    no blob are skipped. Merges are diffed against their first parent, so a blob that
+    only a merge brings in is still seen, while a side branch's commits are walked as
+    commits of their own. ``on_chunk`` gets the number of commits seen so far, about
+    once per MiB of log output.
+    """
+    revs = list(revs)
+    jobs = default_jobs() if jobs is None else max(1, jobs)
+    slices: list[list[str]] = [[]]
+    tips = revs
+    if jobs > 1:
+        tips = pin_tips(revs, cwd)
+        if not tips:
+            return  # no refs at all: an empty repository or an unborn branch
+        options, _ = split_revs(tips)
+        total = 0 if options else count_commits(tips, cwd)
+        if total >= 2 * _MIN_COMMITS_PER_SLICE:
+            jobs = min(jobs, total // _MIN_COMMITS_PER_SLICE)
+            step = -(-total // jobs)
+            slices = [[f"--max-count={step}"]]
+            slices += [[f"--skip={step * i}", f"--max-count={step}"] for i in range(1, jobs)]
+    walkers = [_LogSlice(tips, extra, cwd, to_file=i > 0) for i, extra in enumerate(slices)]
+    seen = 0
+    try:
+        for walker in walkers:
+            for item in walker.records(seen, on_chunk):
+                seen += 1
+                yield item
+    finally:
+        for walker in walkers:
+            walker.close()
+
+
+class _LogSlice:
+    def __init__(self, tips: list[str], extra: list[str], cwd, to_file: bool):
+        options, plain = split_revs(tips)
+        self.spool: IO[bytes] | None = tempfile.TemporaryFile(prefix="labhooks-walk-") if to_file else None
+        self.proc = subprocess.Popen(
+            [git_executable(), *_LOG_ARGS, *extra, "--stdin", *options],
+            cwd=cwd, stdin=subprocess.PIPE, stdout=self.spool or subprocess.PIPE,
+            stderr=subprocess.PIPE, env=no_fetch_env(),
+        )
+        try:
+            self.proc.stdin.write("".join(r + "\n" for r in plain).encode("utf-8", "surrogateescape"))
+            self.proc.stdin.close()
+        except BrokenPipeError:
+            pass  # git refused its arguments; its stderr says why when the slice is read
+        self.closed = False
+
+    def records(self, seen: int, on_chunk) -> Iterator[tuple[bytes, list[bytes], list[bytes]]]:
+        if self.spool is not None:
+            self._finish()
+            self.spool.seek(0)
+            read = self.spool.read
+        else:
+            read = self.proc.stdout.read
+        carry = b""
+        while True:
+            block = read(_CHUNK)
+            if block:
+                # Cut at the last record start so that no record straddles two blocks.
+                block = carry + block
+                cut = block.rfind(_RECORD_START)
+                if cut < 0:
+                    carry = block
+                    continue
+                carry, block = block[cut + 1:], block[:cut + 1]
+            else:
+                block, carry = carry, b""
+                if not block:
+                    break
+            for record in block.split(_RECORD_START):
+                item = _parse_record(record)
+                if item is not None:
+                    seen += 1
+                    yield item
+            if on_chunk is not None:
+                on_chunk(seen)
+        if self.spool is None:
+            self._finish()
+
+    def _finish(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        err = self.proc.stderr.read().decode("utf-8", "replace").strip()
+        self.proc.stderr.close()
+        rc = self.proc.wait()
+        if rc != 0:
+            raise GitError(_log_failure(err, rc))
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.proc.kill()
+            self.proc.wait()
+            for stream in (self.proc.stdout, self.proc.stderr):
+                if stream is not None:
+                    stream.close()
+        if self.spool is not None:
+            self.spool.close()
+
+
+def _parse_record(record: bytes) -> tuple[bytes, list[bytes], list[bytes]] | None:
+    header, _, raw = record.partition(b"\0")
+    tokens = raw.split(b"\0")
+    metas, paths = tokens[0:-1:2], tokens[1::2]
+    if not metas:
+        return None
+    header = header.lstrip(b"\x1e")
+    width = header.find(b"\x1f")  # the commit id's length: 40 (SHA-1) or 64 (SHA-256)
+    # ":oldmode newmode oldoid newoid S", so fields sit at fixed offsets from the end.
+    if b" 160000 " in raw:
+        mode_at = slice(-10 - 2 * width, -3 - 2 * width)
+        keep = [i for i, meta in enumerate(metas) if meta[mode_at] != _GITLINK]
+        metas = [metas[i] for i in keep]
+        paths = [paths[i] for i in keep]
+    return header, [meta[-2 - width:-2] for meta in metas], paths
+
+
+def _log_failure(err: str, rc: int) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    last = lines[-1] if lines else f"exit {rc}"
+    if last.startswith("fatal: "):
+        last = last[len("fatal: "):]
+    if "transport" in last and "not allowed" in last:
+        return ("the history walk needs objects that are missing locally (a partial clone "
+                "filtered by tree?); labhooks never fetches them: fetch them first")
+    if "ambiguous argument" in last or "bad revision" in last or "unknown revision" in last:
+        return f"bad revision or range: {last}"
+    return f"git log failed: {last}"

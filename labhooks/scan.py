@@ -1,0 +1,497 @@
+"""Where the weight in a history is: the records behind ``labhooks scan``.
+
+Two sources are joined, each read once and streamed:
+
+* the history walk (:mod:`labhooks.history`) gives every distinct blob reachable from the
+  revisions, the commit that first added it and every path it was added under;
+* the object store listing (``cat-file --batch-all-objects``) gives sizes without a
+  lookup per object; a blob the walk names but the store lacks (partial clone) keeps
+  an unknown size and is never fetched.
+
+Per blob only a few integers are kept (columnar arrays, paths and commits interned), so
+memory grows with the number of distinct blobs, never with the number of commits that
+touch them. A blob is attributed to the first path it was added under when grouping,
+so the groups of any ``--by`` add up exactly to the total.
+"""
+
+from __future__ import annotations
+
+import heapq
+import subprocess
+import tempfile
+from array import array
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from labhooks import history
+from labhooks.errors import LabhooksError
+from labhooks.plumbing import (
+    ensure_repo,
+    git_executable,
+    head_commit,
+    run_git,
+    store_blobs_at_least,
+    stream_objects,
+)
+
+GROUPINGS = ("blob", "path", "ext", "dir", "author")
+DEFAULT_TOP = 20
+SCHEMA_VERSION = 1
+LFS_POINTER_PREFIX = b"version https://git-lfs.github.com/spec/v1"
+LFS_POINTER_MAX = 1024  # the LFS spec keeps pointer files under 1 KiB
+NO_EXTENSION = "(none)"
+NO_COMMIT = "(no commit)"  # a blob reached only through a tag of a tree or blob
+TOP_DIR = "."
+
+_UNKNOWN = -1
+_EXCLUDED = -2  # reached by the walk but already held by the range's boundary
+_CHUNK = 1 << 20
+
+
+@dataclass
+class CommitRef:
+    oid: str
+    date: str
+    author: str
+    email: str
+    subject: str
+
+
+@dataclass
+class BlobRecord:
+    oid: str
+    size: int | None  # None: missing locally (partial clone), never fetched
+    paths: list[str]  # every path it was added under, first one first
+    commit: CommitRef | None  # the commit that introduced it
+    at_head: bool
+    lfs_pointer: bool
+
+
+@dataclass
+class GroupRecord:
+    by: str
+    key: str
+    count: int
+    bytes: int  # known sizes only
+    head_bytes: int  # of those, blobs still in HEAD's tree
+    unknown: int  # blobs of unknown size in the group
+    share: float  # bytes / bytes of all groups shown or not
+
+
+@dataclass
+class Summary:
+    revs: list[str]
+    by: str
+    max: int | None
+    walked: bool  # False: the store alone proved nothing reaches --max
+    store_objects: int  # objects in the object store, reachable or not
+    pack_bytes: int
+    loose_bytes: int
+    blobs: int | None  # distinct blobs reachable from revs (None when not walked)
+    blob_bytes: int | None  # their total size, unknown sizes excluded
+    unknown_blobs: int | None
+    over_max_blobs: int | None = None
+    over_max_bytes: int | None = None
+    over_max_unknown: int | None = None
+
+
+@dataclass
+class ScanResult:
+    records: list[BlobRecord] | list[GroupRecord]
+    summary: Summary
+
+
+class BlobTable:
+    """Every distinct blob the walk met, in columns; row i is the i-th blob first seen."""
+
+    def __init__(self) -> None:
+        self.index: dict[bytes, int] = {}
+        self.sizes = array("q")
+        self.path_ids = array("l")
+        self.commit_ids = array("l")
+        self.paths: list[bytes] = []
+        self.path_index: dict[bytes, int] = {}
+        self.headers: list[bytes] = []  # raw commit headers, see history.CommitHeader
+        self.extra_paths: dict[int, list[int]] = {}
+        self.at_head = bytearray()
+        self.store_objects = 0
+
+    def __len__(self) -> int:
+        return len(self.sizes)
+
+    def add_commit(self, header: bytes, oids: list[bytes], paths: list[bytes]) -> None:
+        """One commit of the walk, newest first: a blob met again in an older commit was
+        introduced there (or earlier), under the path it had there."""
+        index, sizes = self.index, self.sizes
+        commit_id = len(self.headers)
+        self.headers.append(header)
+        for oid, path in zip(oids, paths):
+            row = index.setdefault(oid, len(sizes))
+            if row == len(sizes):
+                path_id = self.path_index.get(path)
+                if path_id is None:
+                    path_id = self.path_index[path] = len(self.paths)
+                    self.paths.append(path)
+                sizes.append(_UNKNOWN)
+                self.path_ids.append(path_id)
+                self.commit_ids.append(commit_id)
+            else:
+                self._seen_again(row, path, commit_id)
+
+    def _seen_again(self, row: int, path: bytes, commit_id: int) -> None:
+        first_id = self.path_ids[row]
+        if self.commit_ids[row] == commit_id:
+            # The same commit adds it under a second path: the first one stays first.
+            if self.paths[first_id] != path:
+                self._add_path(row, path)
+            return
+        self.commit_ids[row] = commit_id
+        if self.paths[first_id] == path:
+            return
+        path_id = self._path_id(path)
+        extra = self.extra_paths.setdefault(row, [])
+        if path_id in extra:
+            extra.remove(path_id)
+        extra.insert(0, first_id)
+        self.path_ids[row] = path_id
+
+    def _path_id(self, path: bytes) -> int:
+        path_id = self.path_index.get(path)
+        if path_id is None:
+            path_id = self.path_index[path] = len(self.paths)
+            self.paths.append(path)
+        return path_id
+
+    def _add_path(self, row: int, path: bytes) -> None:
+        path_id = self._path_id(path)
+        extra = self.extra_paths.setdefault(row, [])
+        if path_id not in extra:
+            extra.append(path_id)
+
+    def add_without_commit(self, oid: bytes, path: bytes, size: int | None) -> None:
+        self.index[oid] = len(self.sizes)
+        self.sizes.append(_UNKNOWN if size is None else size)
+        self.path_ids.append(self._path_id(path))
+        self.commit_ids.append(-1)
+
+    def fill_sizes(self, listing) -> None:
+        """Sizes from an ``oid size`` listing of the object store (a binary file object)."""
+        get, sizes = self.index.get, self.sizes
+        carry = b""
+        objects = 0
+        while True:
+            block = listing.read(_CHUNK)
+            if not block:
+                break
+            block = carry + block
+            cut = block.rfind(b"\n") + 1
+            carry, block = block[cut:], block[:cut]
+            words = block.split()
+            objects += len(words) // 2
+            # Only blob ids are in the index, so trees and commits simply miss.
+            for oid, size in zip(words[0::2], words[1::2]):
+                row = get(oid)
+                if row is not None:
+                    sizes[row] = int(size)
+        self.store_objects = objects
+
+    def mark_head(self, head_blobs: Iterable[bytes]) -> None:
+        self.at_head = bytearray(len(self.sizes))
+        for oid in head_blobs:
+            row = self.index.get(oid)
+            if row is not None:
+                self.at_head[row] = 1
+
+    # -- reading rows back -------------------------------------------------------------
+
+    def oid_of(self, row: int) -> str:
+        if not hasattr(self, "_oids"):
+            self._oids = list(self.index)  # dict order is row order
+        return self._oids[row].decode()
+
+    def paths_of(self, row: int) -> list[str]:
+        ids = [self.path_ids[row], *self.extra_paths.get(row, ())]
+        return [self.paths[i].decode("utf-8", "surrogateescape") for i in ids]
+
+    def commit_of(self, row: int) -> CommitRef | None:
+        if self.commit_ids[row] < 0:
+            return None
+        header = history.CommitHeader.parse(self.headers[self.commit_ids[row]])
+        return CommitRef(header.oid, header.date, header.author, header.email, header.subject)
+
+    def size_of(self, row: int) -> int | None:
+        size = self.sizes[row]
+        return None if size == _UNKNOWN else size
+
+
+# -- inputs ---------------------------------------------------------------------------
+
+
+def resolve_revs(revs: Iterable[str], all_refs: bool, cwd=None) -> list[str]:
+    """Revision arguments for the walk; every ref when none are given."""
+    revs = list(revs)
+    if revs and all_refs:
+        raise LabhooksError("give a revision range or --all, not both")
+    if not revs:
+        return ["--all"]
+    for rev in revs:
+        if not rev or rev.startswith("-") or "\n" in rev:
+            raise LabhooksError(f"bad revision or range: {rev!r}")
+    proc = run_git(["rev-parse", "--end-of-options", *revs, "--"], cwd, check=False)
+    if proc.returncode != 0:
+        lines = [line for line in proc.stderr.splitlines() if line.strip()]
+        why = lines[-1].removeprefix("fatal: ") if lines else "not a revision"
+        raise LabhooksError(f"bad revision or range: {' '.join(revs)} ({why})")
+    resolved = [line for line in proc.stdout.splitlines() if line and not line.startswith("-")]
+    if not resolved:
+        raise LabhooksError(f"bad revision or range: {' '.join(revs)}")
+    return resolved
+
+
+def is_partial_clone(cwd=None) -> bool:
+    proc = run_git(["config", "--get", "extensions.partialClone"], cwd, check=False)
+    return proc.returncode == 0 and bool(proc.stdout.strip())
+
+
+def disk_usage(cwd=None) -> tuple[int, int]:
+    """(pack bytes, loose object bytes) as ``git count-objects -v`` reports them."""
+    values = {}
+    for line in run_git(["count-objects", "-v"], cwd).stdout.splitlines():
+        key, _, value = line.partition(": ")
+        if value.strip().isdigit():
+            values[key] = int(value)
+    return values.get("size-pack", 0) * 1024, values.get("size", 0) * 1024
+
+
+def head_blob_oids(cwd=None) -> list[bytes]:
+    if head_commit(cwd) is None:
+        return []  # unborn branch: nothing is "still at HEAD"
+    out = run_git(["ls-tree", "-r", "-z", "--full-tree", "HEAD"], cwd, text=False,
+                  env=history.NO_FETCH_ENV).stdout
+    oids = []
+    for entry in out.split(b"\0"):
+        meta, _, _ = entry.partition(b"\t")
+        parts = meta.split(b" ")
+        if len(parts) == 3 and parts[1] == b"blob":
+            oids.append(parts[2])
+    return oids
+
+
+def lfs_pointers(oids: list[str], cwd=None) -> set[str]:
+    """Which of these (present, small) blobs are Git LFS pointer files."""
+    if not oids:
+        return set()
+    out = run_git(["cat-file", "--batch"], cwd, input=("\n".join(oids) + "\n").encode(),
+                  text=False, env=history.NO_FETCH_ENV).stdout
+    found = set()
+    pos = 0
+    for oid in oids:
+        end = out.index(b"\n", pos)
+        header = out[pos:end].split(b" ")
+        pos = end + 1
+        if len(header) < 3 or header[-1] == b"missing":
+            continue
+        size = int(header[2])
+        if header[1] == b"blob" and out[pos:pos + size].startswith(LFS_POINTER_PREFIX):
+            found.add(oid)
+        pos += size + 1
+    return found
+
+
+# -- the walk ---------------------------------------------------------------------------
+
+
+def collect(revs: list[str], cwd=None, on_progress: Callable[[int], None] | None = None) -> BlobTable:
+    """Walk ``revs`` once and join the object store's sizes onto every blob met."""
+    table = BlobTable()
+    with tempfile.TemporaryFile(prefix="labhooks-scan-") as listing:
+        # The store listing runs on another core while the walk runs; a file, not a
+        # pipe, so it never waits for us to read.
+        store = subprocess.Popen(
+            [git_executable(), "cat-file", "--batch-all-objects", "--unordered",
+             "--batch-check=%(objectname) %(objectsize)"],
+            cwd=cwd, stdout=listing, stderr=subprocess.PIPE, env=history.no_fetch_env(),
+        )
+        try:
+            for header, oids, paths in history.added_blobs(revs, cwd, on_chunk=on_progress):
+                table.add_commit(header, oids, paths)
+        except BaseException:
+            store.kill()
+            store.wait()
+            raise
+        err = store.stderr.read().decode("utf-8", "replace").strip()
+        store.stderr.close()
+        if store.wait() != 0:
+            raise LabhooksError(f"git cat-file --batch-all-objects failed: {err.splitlines()[-1] if err else 'error'}")
+        listing.seek(0)
+        table.fill_sizes(listing)
+    if "--all" in revs:
+        _add_blobs_without_commits(table, cwd)
+    boundary = history.boundary_objects(revs, cwd)
+    if boundary:
+        for oid in boundary.intersection(table.index):
+            table.sizes[table.index[oid]] = _EXCLUDED
+    table.mark_head(head_blob_oids(cwd))
+    return table
+
+
+def _add_blobs_without_commits(table: BlobTable, cwd=None) -> None:
+    """Blobs that a ref reaches only through a tag of a tree or a blob: no commit adds
+    them, so the walk cannot see them; rev-list lists them (rarely more than a few)."""
+    out = run_git(["for-each-ref", "--format=%(objectname) %(objecttype) %(*objecttype)"], cwd).stdout
+    tips = []
+    for line in out.splitlines():
+        oid, kind, peeled = (line.split(" ") + ["", ""])[:3]
+        if (peeled or kind) in ("tree", "blob"):
+            tips.append(oid)
+    if not tips:
+        return
+    for record in stream_objects(tips, cwd):
+        if record.type in ("blob", None) and record.oid.encode() not in table.index:
+            table.add_without_commit(record.oid.encode(), (record.path or "").encode(
+                "utf-8", "surrogateescape"), record.size)
+
+
+# -- answers ------------------------------------------------------------------------------
+
+
+def _rows_over(table: BlobTable, threshold: int | None) -> list[int]:
+    sizes = table.sizes
+    if threshold is None:
+        return [row for row in range(len(sizes)) if sizes[row] != _EXCLUDED]
+    return [row for row in range(len(sizes)) if sizes[row] >= threshold]
+
+
+def top_blobs(table: BlobTable, rows: list[int], top: int | None, cwd=None) -> list[BlobRecord]:
+    """The biggest blobs first (ties by oid); blobs of unknown size last."""
+    sizes = table.sizes
+    known = [row for row in rows if sizes[row] != _UNKNOWN]
+    if top:
+        chosen = heapq.nsmallest(top, known, key=lambda r: (-sizes[r], table.oid_of(r)))
+    else:
+        chosen = sorted(known, key=lambda r: (-sizes[r], table.oid_of(r)))
+    if top is None or len(chosen) < top:
+        unknown = sorted((row for row in rows if sizes[row] == _UNKNOWN), key=table.oid_of)
+        chosen += unknown[: None if top is None else top - len(chosen)]
+    small = [table.oid_of(r) for r in chosen if 0 <= sizes[r] < LFS_POINTER_MAX]
+    pointers = lfs_pointers(small, cwd)
+    return [
+        BlobRecord(
+            oid=table.oid_of(row),
+            size=table.size_of(row),
+            paths=table.paths_of(row),
+            commit=table.commit_of(row),
+            at_head=bool(table.at_head[row]),
+            lfs_pointer=table.oid_of(row) in pointers,
+        )
+        for row in chosen
+    ]
+
+
+def extension_of(path: str) -> str:
+    name = path.rpartition("/")[2]
+    stem, dot, ext = name[1:].rpartition(".")  # a leading dot names a dotfile, not a type
+    return f".{ext.lower()}" if dot and ext else NO_EXTENSION
+
+
+def directory_of(path: str) -> str:
+    return path.rpartition("/")[0] or TOP_DIR
+
+
+def group_blobs(table: BlobTable, rows: list[int], by: str, top: int | None) -> list[GroupRecord]:
+    """Totals per group (count, bytes, bytes still at HEAD), biggest first, with polars."""
+    import polars as pl  # only the scan pays for polars
+
+    if not rows:
+        return []
+    if by == "author":
+        authors = []
+        for raw in table.headers:
+            header = history.CommitHeader.parse(raw)
+            authors.append(f"{header.author} <{header.email}>")
+        authors.append(NO_COMMIT)
+        key_of_id = authors
+        ids = array("l", (i if i >= 0 else len(authors) - 1 for i in table.commit_ids))
+    else:
+        keyer = {"path": str, "ext": extension_of, "dir": directory_of}[by]
+        key_of_id = [keyer(p.decode("utf-8", "surrogateescape")) for p in table.paths]
+        ids = table.path_ids
+    picked = pl.Series("row", rows, dtype=pl.Int64)
+    frame = pl.DataFrame({
+        "key": pl.Series("key", key_of_id, dtype=pl.String).gather(pl.Series(ids, dtype=pl.Int64).gather(picked)),
+        "size": pl.Series("size", table.sizes, dtype=pl.Int64).gather(picked),
+        "at_head": pl.Series("at_head", table.at_head, dtype=pl.UInt8).gather(picked).cast(pl.Boolean),
+    })
+    known = pl.col("size") != _UNKNOWN
+    totals = (
+        frame.lazy()
+        .group_by("key")
+        .agg(
+            count=pl.len(),
+            bytes=pl.when(known).then(pl.col("size")).otherwise(0).sum(),
+            head_bytes=pl.when(known & pl.col("at_head")).then(pl.col("size")).otherwise(0).sum(),
+            unknown=(~known).sum(),
+        )
+        .sort(["bytes", "count", "key"], descending=[True, True, False])
+        .collect()
+    )
+    grand = int(totals["bytes"].sum())
+    if top:
+        totals = totals.head(top)
+    return [
+        GroupRecord(by, key, int(count), int(size), int(head), int(unknown),
+                    (size / grand) if grand else 0.0)
+        for key, count, size, head, unknown in totals.iter_rows()
+    ]
+
+
+def scan(
+    revs: Iterable[str] = (),
+    *,
+    all_refs: bool = False,
+    max_size: int | None = None,
+    top: int | None = None,
+    by: str = "blob",
+    cwd=None,
+    on_progress: Callable[[int], None] | None = None,
+) -> ScanResult:
+    """The whole report. ``top``: None = default (20, or every blob over ``max_size``), 0 = all."""
+    if by not in GROUPINGS:
+        raise LabhooksError(f"--by must be one of {', '.join(GROUPINGS)}, not {by!r}")
+    if top is not None and top < 0:
+        raise LabhooksError(f"--top must be 0 (all) or more, not {top}")
+    ensure_repo(cwd)
+    walk_revs = resolve_revs(revs, all_refs, cwd)
+    if top is None:
+        top = 0 if max_size is not None else DEFAULT_TOP
+    pack_bytes, loose_bytes = disk_usage(cwd)
+
+    if max_size is not None and not is_partial_clone(cwd):
+        # Nothing in the whole store reaches the limit: no reachable blob can either,
+        # so the answer needs no history walk at all.
+        query = store_blobs_at_least(max_size, cwd)
+        if not query.blobs:
+            summary = Summary(walk_revs, by, max_size, False, query.objects or 0, pack_bytes,
+                              loose_bytes, None, None, None, 0, 0, 0)
+            return ScanResult([], summary)
+
+    table = collect(walk_revs, cwd, on_progress)
+    sizes = table.sizes
+    unknown = sizes.count(_UNKNOWN)
+    excluded = sizes.count(_EXCLUDED)
+    summary = Summary(
+        walk_revs, by, max_size, True, table.store_objects, pack_bytes, loose_bytes,
+        len(sizes) - excluded, sum(sizes) + unknown + 2 * excluded, unknown,
+    )
+    rows = _rows_over(table, max_size)
+    if max_size is not None:
+        summary.over_max_blobs = len(rows)
+        summary.over_max_bytes = sum(sizes[r] for r in rows)
+        summary.over_max_unknown = unknown
+        # A blob of unknown size might be over the limit: keep it in view.
+        rows += [r for r in range(len(sizes)) if sizes[r] == _UNKNOWN]
+    if by == "blob":
+        records = top_blobs(table, rows, top or None, cwd)
+    else:
+        records = group_blobs(table, rows, by, top or None)
+    return ScanResult(records, summary)

@@ -1,0 +1,258 @@
+"""Encoders: materials -> unit-length vectors, all behind one small interface.
+
+Every encoder says which view of a material it reads (``needs``): the structure text,
+the composition text, the composition or the structure. ``fit`` learns what needs
+learning from the library (a vocabulary, nothing for pretrained models); ``encode``
+returns float32 rows of length 1 (all-zero rows stay zero).
+"""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+
+TEXT, COMPOSITION_TEXT, COMPOSITION, STRUCTURE = "text", "composition_text", "composition", "structure"
+
+
+def l2_normalise(matrix) -> np.ndarray:
+    matrix = np.asarray(matrix, dtype=np.float32)
+    if matrix.ndim == 1:
+        matrix = matrix[None, :]
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.where(norms > 0, norms, 1.0)
+
+
+class Encoder:
+    name = "encoder"
+    needs = TEXT
+
+    def fit(self, items) -> "Encoder":
+        return self
+
+    def encode(self, items) -> np.ndarray:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def save(self, path: Path) -> None:
+        with open(path, "wb") as fh:
+            pickle.dump(self, fh)
+
+    @staticmethod
+    def load(path: Path) -> "Encoder":
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+
+
+class TfidfEncoder(Encoder):
+    """TF-IDF over words, optionally reduced by truncated SVD (latent semantic analysis)."""
+
+    name = "tfidf"
+
+    def __init__(self, needs: str = TEXT, *, min_df: int = 1, ngram_max: int = 1, sublinear_tf: bool = True,
+                 svd_components: int | None = None, seed: int = 0):
+        self.needs = needs
+        self.options = dict(min_df=min_df, ngram_max=ngram_max, sublinear_tf=sublinear_tf)
+        self.svd_components = svd_components
+        self.seed = seed
+        self._vectorizer = None
+        self._svd = None
+
+    def fit(self, items):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        # Case kept and one-letter tokens allowed: "In", "S", "O" are elements, "in" is not
+        self._vectorizer = TfidfVectorizer(
+            lowercase=False,
+            token_pattern=r"(?u)\b\w+\b",
+            min_df=self.options["min_df"],
+            ngram_range=(1, self.options["ngram_max"]),
+            sublinear_tf=self.options["sublinear_tf"],
+            dtype=np.float32,
+        )
+        matrix = self._vectorizer.fit_transform(list(items))
+        if self.svd_components:
+            from sklearn.decomposition import TruncatedSVD
+
+            k = min(self.svd_components, matrix.shape[1] - 1, matrix.shape[0] - 1)
+            self._svd = TruncatedSVD(n_components=max(k, 1), random_state=self.seed).fit(matrix)
+        return self
+
+    def encode(self, items):
+        if self._vectorizer is None:
+            raise RuntimeError("TfidfEncoder.encode before fit")
+        matrix = self._vectorizer.transform(list(items))
+        dense = self._svd.transform(matrix) if self._svd is not None else matrix.toarray()
+        return l2_normalise(dense)
+
+
+class HuggingFaceEncoder(Encoder):
+    """Any Hugging Face encoder (MatBERT, MatSciBERT, sentence-transformers models) by hub
+    name or local folder: token states mean-pooled over the attention mask; texts longer
+    than the model window are cut into windows whose vectors are averaged."""
+
+    name = "huggingface"
+
+    def __init__(self, model: str, *, needs: str = TEXT, max_length: int = 512, batch_size: int = 16,
+                 local_files_only: bool = True, device: str = "cpu"):
+        self.model_name = str(model)
+        self.needs = needs
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.local_files_only = local_files_only
+        self.device = device
+        self._tokenizer = None
+        self._model = None
+
+    def __getstate__(self):
+        # pickled as its settings; the weights are reloaded from the name or path
+        state = dict(self.__dict__)
+        state["_tokenizer"] = state["_model"] = None
+        return state
+
+    def _load(self):
+        if self._model is None:
+            try:
+                import torch  # noqa: F401
+                from transformers import AutoModel, AutoTokenizer
+            except ImportError as exc:
+                raise RuntimeError("the Hugging Face encoder needs `pip install transformers`") from exc
+            self._tokenizer = AutoTokenizer.from_pretrained(self.model_name, local_files_only=self.local_files_only)
+            self._model = AutoModel.from_pretrained(self.model_name, local_files_only=self.local_files_only)
+            self._model.eval().to(self.device)
+
+    def windows(self, text: str) -> list[list[int]]:
+        """Token ids of each window, special tokens included."""
+        self._load()
+        tokenizer = self._tokenizer
+        ids = tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"]
+        room = self.max_length - tokenizer.num_special_tokens_to_add(pair=False)
+        chunks = [ids[i:i + room] for i in range(0, len(ids), room)] or [[]]
+        return [tokenizer.build_inputs_with_special_tokens(chunk) for chunk in chunks]
+
+    def encode(self, items):
+        import torch
+
+        self._load()
+        texts = list(items)
+        owners, windows = [], []
+        for row, text in enumerate(texts):
+            for window in self.windows(text):
+                owners.append(row)
+                windows.append(window)
+        pad = self._tokenizer.pad_token_id or 0
+        sums = np.zeros((len(texts), self._model.config.hidden_size), dtype=np.float64)
+        counts = np.zeros(len(texts))
+        with torch.inference_mode():
+            for start in range(0, len(windows), self.batch_size):
+                batch = windows[start:start + self.batch_size]
+                width = max(len(w) for w in batch)
+                ids = torch.full((len(batch), width), pad, dtype=torch.long)
+                mask = torch.zeros((len(batch), width), dtype=torch.long)
+                for i, window in enumerate(batch):
+                    ids[i, : len(window)] = torch.tensor(window)
+                    mask[i, : len(window)] = 1
+                states = self._model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).last_hidden_state
+                weights = mask.to(states.device).unsqueeze(-1).to(states.dtype)
+                pooled = (states * weights).sum(1) / weights.sum(1).clamp(min=1)
+                for owner, vector in zip(owners[start:start + self.batch_size], pooled.cpu().numpy()):
+                    sums[owner] += vector
+                    counts[owner] += 1
+        return l2_normalise(sums / counts[:, None])
+
+
+def element_table(table: str = "matscholar") -> dict[str, np.ndarray]:
+    """Element vectors shipped with matminer: ``matscholar`` (Mat2Vec-style word
+    embeddings of element names, Tshitoyan et al. 2019) or ``megnet``."""
+    from matminer.utils.data import MatscholarElementData, MEGNetElementData
+
+    source = {"matscholar": MatscholarElementData, "megnet": MEGNetElementData}[table]()
+    return {symbol: np.asarray(vec, dtype=np.float64) for symbol, vec in source.all_element_data.items()}
+
+
+class Mat2VecEncoder(Encoder):
+    """Stoichiometry-weighted mean of element embeddings (the paper's Mat2Vec baseline)."""
+
+    name = "mat2vec"
+    needs = COMPOSITION
+
+    def __init__(self, table: str = "matscholar"):
+        self.table = table
+        self._vectors = None
+
+    def _load(self):
+        if self._vectors is None:
+            self._vectors = element_table(self.table)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_vectors"] = None
+        return state
+
+    def encode(self, items):
+        self._load()
+        dim = len(next(iter(self._vectors.values())))
+        rows = np.zeros((len(items), dim))
+        for row, composition in enumerate(items):
+            fractions = composition.fractional_composition
+            for element, fraction in fractions.items():
+                symbol = getattr(element, "symbol", str(element))
+                if symbol not in self._vectors:
+                    raise KeyError(f"no {self.table} embedding for element {symbol}")
+                rows[row] += fraction * self._vectors[symbol]
+        return l2_normalise(rows)
+
+
+class CrystalNNFingerprintEncoder(Encoder):
+    """Site statistics of CrystalNN local-environment fingerprints (matminer)."""
+
+    name = "crystalnn"
+    needs = STRUCTURE
+
+    def __init__(self, preset: str = "CrystalNNFingerprint_ops", n_jobs: int = 1):
+        self.preset = preset
+        self.n_jobs = n_jobs
+
+    def encode(self, items):
+        import warnings
+
+        from matminer.featurizers.structure import SiteStatsFingerprint
+
+        featurizer = SiteStatsFingerprint.from_preset(self.preset)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if self.n_jobs > 1 and len(items) > 1:
+                featurizer.set_n_jobs(self.n_jobs)
+                rows = featurizer.featurize_many(list(items), ignore_errors=False, pbar=False)
+            else:
+                rows = [featurizer.featurize(s) for s in items]
+        return l2_normalise(np.nan_to_num(np.asarray(rows, dtype=np.float64)))
+
+
+def make_encoder(kind: str, **options) -> Encoder:
+    kinds = {
+        "tfidf": TfidfEncoder,
+        "huggingface": HuggingFaceEncoder,
+        "mat2vec": Mat2VecEncoder,
+        "crystalnn": CrystalNNFingerprintEncoder,
+    }
+    if kind not in kinds:
+        raise ValueError(f"unknown encoder {kind!r}; known: {sorted(kinds)}")
+    return kinds[kind](**options)
+
+
+def view(material, needs: str, text: str | None = None, composition_text: str | None = None):
+    """The input an encoder reads from one material."""
+    if needs == TEXT:
+        if text is None:
+            raise ValueError(f"{material.id}: no description (run the describe step first)")
+        return text
+    if needs == COMPOSITION_TEXT:
+        if composition_text is None:
+            raise ValueError(f"{material.id}: no composition text")
+        return composition_text
+    if needs == COMPOSITION:
+        return material.structure.composition
+    if needs == STRUCTURE:
+        return material.structure
+    raise ValueError(f"unknown encoder input {needs!r}")

@@ -1,0 +1,3 @@
+"""Uncertainty-aware multimodal reaction-yield prediction."""
+
+__version__ = "0.1.0"

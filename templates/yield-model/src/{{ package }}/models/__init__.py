@@ -1,0 +1,1 @@
+"""Encoders, the fused yield model and its losses."""

@@ -1,0 +1,131 @@
+"""The three reaction encoders: molecular graph, SMILES transformer, human features (MoE)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+class MoleculeGraphEncoder(nn.Module):
+    """Edge-conditioned message passing (one shared NNConv + GRU, ``steps`` times), Set2Set readout."""
+
+    def __init__(self, atom_dim, bond_dim, hidden=64, steps=3, set2set_steps=3, out_dim=1024):
+        super().__init__()
+        from torch_geometric.nn import NNConv, Set2Set
+
+        self.steps = steps
+        self.embed = nn.Sequential(nn.Linear(atom_dim, hidden), nn.ReLU())
+        edge_network = nn.Linear(bond_dim, hidden * hidden)
+        self.conv = NNConv(hidden, hidden, edge_network, aggr="add", root_weight=False)
+        self.gru = nn.GRU(hidden, hidden)
+        # The readout sees the initial and the final node states side by side.
+        self.readout = Set2Set(2 * hidden, processing_steps=set2set_steps)
+        self.project = nn.Sequential(nn.Linear(4 * hidden, out_dim), nn.PReLU())
+
+    def forward(self, graphs) -> torch.Tensor:
+        h0 = self.embed(graphs.x)
+        h, state = h0, h0.unsqueeze(0)
+        for _ in range(self.steps):
+            message = F.relu(self.conv(h, graphs.edge_index, graphs.edge_attr))
+            out, state = self.gru(message.unsqueeze(0), state)
+            h = out.squeeze(0)
+        pooled = self.readout(torch.cat([h0, h], dim=1), graphs.batch, dim_size=graphs.num_graphs)
+        return self.project(pooled)
+
+
+class ReactionGraphEncoder(nn.Module):
+    """Encode each distinct molecule of a batch once; reaction = sum(reactants) || sum(products)."""
+
+    def __init__(self, atom_dim, bond_dim, hidden=64, steps=3, set2set_steps=3, out_dim=1024):
+        super().__init__()
+        self.molecule = MoleculeGraphEncoder(atom_dim, bond_dim, hidden, steps, set2set_steps, out_dim)
+        self.out_dim = 2 * out_dim
+
+    def forward(self, batch) -> torch.Tensor:
+        molecules = self.molecule(batch["graphs"])
+        return torch.cat([batch["reactant_counts"] @ molecules, batch["product_counts"] @ molecules], dim=1)
+
+
+class SmilesEncoder(nn.Module):
+    """Transformer over reaction-SMILES tokens; the [CLS] position is pooled."""
+
+    def __init__(
+        self, vocab_size, max_len=512, d_model=128, n_heads=4, n_layers=1, ff_dim=256, dropout=0.1, pad_id=0
+    ):
+        super().__init__()
+        self.pad_id = pad_id
+        self.max_len = max_len
+        self.tokens = nn.Embedding(vocab_size, d_model, padding_idx=pad_id)
+        self.positions = nn.Embedding(max_len, d_model)
+        self.dropout = nn.Dropout(dropout)
+        layer = nn.TransformerEncoderLayer(
+            d_model, n_heads, ff_dim, dropout, activation="gelu", batch_first=True
+        )
+        self.encoder = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(d_model)
+        self.pooler = nn.Sequential(nn.Linear(d_model, d_model), nn.Tanh())
+        self.out_dim = d_model
+
+    def forward(self, batch) -> torch.Tensor:
+        tokens = batch["tokens"][:, : self.max_len]
+        positions = torch.arange(tokens.shape[1], device=tokens.device)
+        x = self.dropout(self.tokens(tokens) + self.positions(positions)[None])
+        x = self.encoder(x, src_key_padding_mask=tokens.eq(self.pad_id))
+        return self.pooler(self.norm(x)[:, 0])
+
+
+class MixtureOfExperts(nn.Module):
+    """Softmax-gated experts; optional top-k routing renormalised over the kept experts."""
+
+    def __init__(self, dim, n_experts=4, hidden=None, top_k=None, dropout=0.1):
+        super().__init__()
+        hidden = hidden or 2 * dim
+        self.n_experts = n_experts
+        self.top_k = top_k if top_k and top_k < n_experts else None
+        self.gate = nn.Linear(dim, n_experts)
+        self.experts = nn.ModuleList(
+            nn.Sequential(nn.Linear(dim, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, dim))
+            for _ in range(n_experts)
+        )
+
+    def gates(self, x) -> tuple[torch.Tensor, torch.Tensor]:
+        """(routing weights used, full softmax probabilities); each row of both sums to 1."""
+        probs = F.softmax(self.gate(x), dim=-1)
+        if self.top_k is None:
+            return probs, probs
+        top_values, top_index = probs.topk(self.top_k, dim=-1)
+        weights = torch.zeros_like(probs).scatter(-1, top_index, top_values)
+        return weights / weights.sum(-1, keepdim=True), probs
+
+    def forward(self, x) -> tuple[torch.Tensor, torch.Tensor]:
+        weights, probs = self.gates(x)
+        expert_out = torch.stack([expert(x) for expert in self.experts], dim=1)  # (B, E, D)
+        out = (weights.unsqueeze(-1) * expert_out).sum(1)
+        # Load balancing (Switch-Transformer style): share of rows whose top choice is e
+        # times the mean probability of e; equals 1 when the load is uniform.
+        share = F.one_hot(probs.argmax(-1), self.n_experts).float().mean(0)
+        aux = self.n_experts * (share * probs.mean(0)).sum()
+        return out, aux
+
+
+class HumanFeatureEncoder(nn.Module):
+    """Summed Morgan fingerprints -> dense -> residual MoE blocks."""
+
+    def __init__(self, n_bits=1024, hidden=256, n_blocks=2, n_experts=4, top_k=None, dropout=0.1):
+        super().__init__()
+        self.input = nn.Sequential(nn.Linear(n_bits, hidden), nn.ReLU(), nn.Dropout(dropout))
+        self.norms = nn.ModuleList(nn.LayerNorm(hidden) for _ in range(n_blocks))
+        self.blocks = nn.ModuleList(
+            MixtureOfExperts(hidden, n_experts, top_k=top_k, dropout=dropout) for _ in range(n_blocks)
+        )
+        self.out_dim = hidden
+
+    def forward(self, batch) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.input(batch["fingerprints"])
+        aux = h.new_zeros(())
+        for norm, block in zip(self.norms, self.blocks):
+            update, block_aux = block(norm(h))
+            h = h + update
+            aux = aux + block_aux
+        return h, aux

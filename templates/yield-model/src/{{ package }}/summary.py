@@ -1,0 +1,95 @@
+"""Summaries over a multirun: mean ± std and median / IQR / trimean per metric.
+
+Runs automatically at the end of every ``-m`` sweep (Hydra callback); by hand:
+    python -m <package>.summary logs/train/multiruns/<date>
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from hydra.experimental.callback import Callback
+
+from .metrics import robust_summary
+
+METRICS = ("r2", "mae", "rmse", "spearman_abs_err_uncertainty", "coverage_95")
+
+
+def collect_runs(sweep_dir) -> list[dict]:
+    sweep_dir = Path(sweep_dir)
+    runs = []
+    for path in sorted(sweep_dir.rglob("metrics.json")):
+        with open(path, encoding="utf-8") as fh:
+            metrics = json.load(fh)
+        metrics["run_dir"] = str(path.parent.relative_to(sweep_dir))
+        runs.append(metrics)
+    return runs
+
+
+def summarize(runs) -> dict:
+    """Per (experiment, data) group and metric, over all its seeds and splits."""
+    groups: dict[str, list[dict]] = {}
+    for run in runs:
+        groups.setdefault(f"{run.get('experiment')} / {run.get('data')}", []).append(run)
+    return {
+        group: {
+            "runs": len(members),
+            "splits": sorted({str(m.get("split")) for m in members}),
+            **{metric: robust_summary([m.get(metric) for m in members]) for metric in METRICS},
+        }
+        for group, members in groups.items()
+    }
+
+
+def to_markdown(summary: dict) -> str:
+    lines = []
+    for group, stats in summary.items():
+        lines += [
+            f"## {group} ({stats['runs']} runs; splits {', '.join(stats['splits'])})",
+            "",
+            "| metric | mean ± std | median | IQR | trimean |",
+            "|---|---|---|---|---|",
+        ]
+        for metric in METRICS:
+            s = stats[metric]
+            if not s.get("n"):
+                lines.append(f"| {metric} | n/a | | | |")
+                continue
+            lines.append(
+                f"| {metric} | {s['mean']:.4f} ± {s['std']:.4f} | {s['median']:.4f} | {s['iqr']:.4f} | {s['trimean']:.4f} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_summary(sweep_dir) -> dict:
+    sweep_dir = Path(sweep_dir)
+    runs = [r for r in collect_runs(sweep_dir) if r["run_dir"] != "."]
+    summary = summarize(runs)
+    with open(sweep_dir / "summary.json", "w", encoding="utf-8") as fh:
+        json.dump(summary, fh, indent=2)
+    (sweep_dir / "summary.md").write_text(to_markdown(summary), encoding="utf-8")
+    return summary
+
+
+class MultirunSummaryCallback(Callback):
+    def on_multirun_end(self, config, **kwargs) -> None:
+        sweep_dir = Path(config.hydra.sweep.dir)
+        if sweep_dir.is_dir():
+            write_summary(sweep_dir)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sweep_dir", type=Path)
+    args = parser.parse_args(argv)
+    if not args.sweep_dir.is_dir():
+        parser.error(f"{args.sweep_dir} is not a folder")
+    print(to_markdown(write_summary(args.sweep_dir)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

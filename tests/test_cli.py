@@ -1,0 +1,48 @@
+import subprocess
+import sys
+
+import pytest
+
+from labhooks import __version__
+from labhooks.cli import COMMANDS, main
+
+
+def run(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "labhooks", *args], capture_output=True, text=True, **kw)
+
+
+def test_version_through_python_m():
+    proc = run("--version")
+    assert proc.returncode == 0
+    assert __version__ in proc.stdout
+
+
+def test_console_script_matches_module(tmp_path):
+    proc = subprocess.run(["labhooks", "--version"], capture_output=True, text=True)
+    assert proc.returncode == 0 and __version__ in proc.stdout
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_command_has_help(name, capsys):
+    assert main([name, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "usage" in out.lower()
+
+
+def test_unknown_command_is_a_usage_error():
+    proc = run("no-such-command")
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+
+
+def test_guard_startup_does_not_import_heavy_modules():
+    code = (
+        "import sys\n"
+        "from labhooks.cli import main\n"
+        "try:\n    main(['check-large', '--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('polars', 'git', 'jinja2', 'rich', 'ruamel') if m in sys.modules]\n"
+        "print('HEAVY=' + ','.join(heavy))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "HEAVY=\n" in proc.stdout, proc.stdout[-200:]

@@ -1,0 +1,135 @@
+"""labhooks install-hooks: where hooks go, what they chain, and that uninstall restores."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from guardkit import add_then_delete, clone_pair, labhooks, push, snapshot_worktree, text
+from labhooks import install_hooks
+
+
+def hook(repo, name="pre-push"):
+    return repo.path / ".git/hooks" / name
+
+
+def test_install_into_fresh_repo_and_uninstall(repo):
+    proc = labhooks(repo.path, "install-hooks")
+    assert proc.returncode == 0 and "installed:" in proc.stdout
+    target = hook(repo)
+    assert os.access(target, os.X_OK)
+    body = target.read_text()
+    assert install_hooks.MARKER in body and sys.executable in body
+    proc = labhooks(repo.path, "install-hooks", "--uninstall")
+    assert proc.returncode == 0 and "removed:" in proc.stdout
+    assert not target.exists()
+    proc = labhooks(repo.path, "install-hooks", "--uninstall")
+    assert proc.returncode == 0 and "nothing to remove" in proc.stdout
+
+
+def test_reinstall_updates_in_place_and_keeps_the_chain(repo):
+    repo.git("lfs", "install", "--local")
+    assert "chained git-lfs" in labhooks(repo.path, "install-hooks").stdout
+    proc = labhooks(repo.path, "install-hooks")
+    assert proc.returncode == 0 and "updated:" in proc.stdout
+    chained = hook(repo, "pre-push" + install_hooks.CHAINED_SUFFIX)
+    assert "git lfs pre-push" in chained.read_text()
+    assert labhooks(repo.path, "install-hooks", "--uninstall").stdout.startswith("restored git-lfs")
+    assert "git lfs pre-push" in hook(repo).read_text() and not chained.exists()
+
+
+def test_unknown_hook_is_never_overwritten_silently(repo):
+    own = "#!/bin/sh\necho my own checks\nexit 0\n"
+    target = hook(repo)
+    target.write_text(own)
+    target.chmod(0o755)
+    proc = labhooks(repo.path, "install-hooks")
+    assert proc.returncode == 2
+    assert "does not recognise" in proc.stderr and proc.stderr.count("\n") == 1
+    assert target.read_text() == own
+    proc = labhooks(repo.path, "install-hooks", "--chain")
+    assert proc.returncode == 0 and "chained existing hook" in proc.stdout
+    labhooks(repo.path, "install-hooks", "--uninstall")
+    assert target.read_text() == own and os.access(target, os.X_OK)
+
+
+def test_unknown_hook_chained_runs_after_the_guard_with_stdin(tmp_path):
+    work, remote = clone_pair(tmp_path)
+    log = tmp_path / "seen.txt"
+    target = hook(work)
+    target.write_text(f'#!/bin/sh\necho "args: $1" > "{log}"\ncat >> "{log}"\n')
+    target.chmod(0o755)
+    assert labhooks(work.path, "install-hooks", "--chain").returncode == 0
+    proc = push(work, "origin", "main")
+    assert proc.returncode == 0, text(proc)
+    seen = log.read_text()
+    assert seen.startswith("args: origin\n") and f"refs/heads/main {work.rev('HEAD')} refs/heads/main" in seen
+    # the guard runs first: a refused push never reaches the chained hook
+    log.unlink()
+    add_then_delete(work)
+    assert push(work, "origin", "main").returncode != 0
+    assert not log.exists()
+
+
+def test_core_hooks_path_is_respected(repo):
+    repo.git("config", "core.hooksPath", ".githooks")
+    proc = labhooks(repo.path, "install-hooks")
+    assert proc.returncode == 0
+    assert (repo.path / ".githooks/pre-push").is_file()
+    assert not hook(repo).exists()
+
+
+def test_precommit_hook_is_chained(tmp_path):
+    work, remote = clone_pair(tmp_path)
+    (work.path / ".pre-commit-config.yaml").write_text("repos: []\n")
+    work.commit("pre-commit config")
+    env = {"PRE_COMMIT_HOME": str(tmp_path / "pc-home")}
+    subprocess.run([sys.executable, "-m", "pre_commit", "install", "-t", "pre-push"], cwd=work.path, check=True,
+                   capture_output=True, env={**os.environ, **env})
+    proc = labhooks(work.path, "install-hooks")
+    assert proc.returncode == 0 and "chained pre-commit" in proc.stdout
+    proc = push(work, "origin", "main", env=env)
+    assert proc.returncode == 0, text(proc)
+    add_then_delete(work)
+    assert push(work, "origin", "main", env=env).returncode != 0
+
+
+def test_server_hook_in_a_bare_repository(tmp_path):
+    from guardkit import bare
+
+    remote = bare(tmp_path / "r.git")
+    proc = labhooks(remote.path, "install-hooks", "--server")
+    assert proc.returncode == 0
+    assert install_hooks.MARKER in (remote.path / "hooks/pre-receive").read_text()
+
+
+def test_not_a_repository(tmp_path):
+    proc = labhooks(tmp_path, "install-hooks")
+    assert proc.returncode == 2 and proc.stderr.startswith("labhooks: not a git repository")
+
+
+def test_missing_guard_fails_the_push_closed(tmp_path):
+    work, remote = clone_pair(tmp_path)
+    install_hooks.install(work.path, python=str(tmp_path / "gone/python"))
+    env = {"PATH": os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep)
+                                   if not (os.path.isfile(os.path.join(p, "labhooks-check-large"))))}
+    proc = push(work, "origin", "main", env=env)
+    assert proc.returncode != 0 and "cannot find labhooks" in text(proc)
+
+
+def test_hooks_ship_in_the_wheel(tmp_path, repo_root):
+    pytest.importorskip("hatchling")  # listed in .ci/requirements-guard.txt
+    source = tmp_path / "src"
+    snapshot_worktree(repo_root, source)  # build from a copy: the checkout stays untouched
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+         str(tmp_path / "dist"), str(source)], capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    wheel = next((tmp_path / "dist").glob("labhooks-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "labhooks/hooks/pre-push" in names and "labhooks/hooks/pre-receive" in names
