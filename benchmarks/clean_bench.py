@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -32,11 +33,19 @@ RECIPE = ["--commits", "5000", "--files-per-commit", "5", "--tree-files", "3000"
           "--big", "120@1000", "--big", "110@3000"]
 
 
-def timed(cmds: list[list[str]], cwd: Path) -> float:
+STEP_RE = re.compile(r"^labhooks: (.*): done in ([0-9.]+) s$", re.MULTILINE)
+
+
+def timed(cmds: list[list[str]], cwd: Path, steps: dict | None = None) -> float:
     start = time.perf_counter()
     for cmd in cmds:
-        subprocess.run(cmd, cwd=cwd, check=True, stdin=subprocess.DEVNULL,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        began = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=cwd, check=True, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if steps is not None:
+            steps[" ".join(cmd[:3])] = round(time.perf_counter() - began, 2)
+            for what, seconds in STEP_RE.findall(proc.stderr):
+                steps[what.split(" ")[0] + " " + what.split(" ")[1]] = float(seconds)
     return time.perf_counter() - start
 
 
@@ -66,17 +75,17 @@ def store_bytes(repo: Path) -> int:
     return (int(values["size"]) + int(values["size-pack"])) * 1024
 
 
-def run_ours(repo: Path) -> float:
+def run_ours(repo: Path, steps: dict) -> float:
     return timed([[sys.executable, "-m", "labhooks", "clean-large", "--max", "100M", "--yes", "--no-backup",
-                   "--backend", "filter-repo"]], repo)
+                   "--backend", "filter-repo"]], repo, steps)
 
 
-def run_hand(repo: Path) -> float:
+def run_hand(repo: Path, steps: dict) -> float:
     return timed([
         ["git", "filter-repo", "--strip-blobs-bigger-than", "100M", "--force"],
         ["git", "reflog", "expire", "--expire=now", "--all"],
         ["git", "gc", "--prune=now", "--aggressive"],
-    ], repo)
+    ], repo, steps)
 
 
 def run_backup(repo: Path, bundle: Path) -> float:
@@ -100,9 +109,13 @@ def main(argv=None) -> int:
         order = [("ours", run_ours, ours_repo), ("hand", run_hand, hand_repo)]
         if run % 2:
             order.reverse()
-        times = {}
+        times, steps = {}, {"ours": {}, "hand": {}}
         for name, runner, repo in order:
-            times[name] = runner(repo)
+            times[name] = runner(repo, steps[name])
+        # what clean-large spends besides the tools it runs: plan, pins, checks, Python start
+        steps["ours"]["own work"] = round(times["ours"] - sum(
+            v for k, v in steps["ours"].items() if not k.startswith(sys.executable)), 2)
+        results.setdefault("steps", []).append(steps)
         sizes["after_ours"], sizes["after_hand"] = store_bytes(ours_repo), store_bytes(hand_repo)
         results["ours_s"].append(round(times["ours"], 2))
         results["hand_s"].append(round(times["hand"], 2))
@@ -116,8 +129,12 @@ def main(argv=None) -> int:
         bundle.unlink()
         shutil.rmtree(backup_repo)
         print(f"run {run + 1}: ours {times['ours']:.2f} s, hand {times['hand']:.2f} s, "
-              f"ratio {times['ours'] / times['hand']:.3f}, backup {results['backup_s'][-1]:.2f} s", flush=True)
+              f"ratio {times['ours'] / times['hand']:.3f}, backup {results['backup_s'][-1]:.2f} s; "
+              f"steps {json.dumps(steps)}", flush=True)
+    with open("/proc/loadavg") as fh:
+        load = fh.read().split()[:3]
     summary = {
+        "load_average_at_end": load,
         "runs": args.runs,
         "median_ours_s": statistics.median(results["ours_s"]),
         "median_hand_s": statistics.median(results["hand_s"]),

@@ -11,6 +11,7 @@ plus the new chapter, and the text diff holds nothing but added lines.
 from __future__ import annotations
 
 import difflib
+import functools
 import io
 import os
 import tempfile
@@ -34,11 +35,14 @@ def config_file(folder: Path) -> Path | None:
     return None
 
 
-def plain_load(text: str):
-    """PyYAML's safe load, but a tag it does not know (Quarto's ``!expr``) keeps its value."""
+@functools.lru_cache(maxsize=1)
+def _tolerant_loader():
     import yaml
 
-    class Loader(yaml.SafeLoader):
+    # libyaml's parser when PyYAML has it: check-book parses every minute's front matter
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class Loader(base):
         pass
 
     def untagged(loader, _suffix, node):
@@ -49,7 +53,14 @@ def plain_load(text: str):
         return loader.construct_mapping(node, deep=True)
 
     Loader.add_multi_constructor("!", untagged)
-    return yaml.load(text, Loader=Loader)  # noqa: S506 - a SafeLoader subclass
+    return Loader
+
+
+def plain_load(text: str):
+    """PyYAML's safe load, but a tag it does not know (Quarto's ``!expr``) keeps its value."""
+    import yaml
+
+    return yaml.load(text, Loader=_tolerant_loader())  # noqa: S506 - a SafeLoader subclass
 
 
 def _is_book_config(path: Path) -> bool:
@@ -234,7 +245,13 @@ def _expected_data(old_data: dict, chapter: str, part: str, part_index: int | No
 
 
 def _only_added(old_text: str, new_text: str) -> list[tuple[int, str]] | None:
-    """The added lines (1-based, in the new text) if the diff adds lines and changes nothing else."""
+    """The added lines (1-based, in the new text) if the diff adds lines and changes nothing else.
+
+    A file without a final newline cannot grow at the end without its last line gaining
+    one; that alone does not count as a change.
+    """
+    if old_text and not old_text.endswith(("\n", "\r")):
+        old_text += _newline_of(old_text)
     old_lines = old_text.splitlines(keepends=True)
     new_lines = new_text.splitlines(keepends=True)
     added = []
@@ -490,14 +507,18 @@ def apply_edit(edit: ChapterEdit) -> None:
         if fh.read() != edit.old_text:
             raise LabhooksError(f"{edit.config} changed while labhooks was editing it: try again")
     mode = edit.config.stat().st_mode & 0o7777
-    fd, temp = tempfile.mkstemp(prefix=".labhooks-", suffix=".yml", dir=edit.config.parent)
+    temp = None
     try:
+        fd, temp = tempfile.mkstemp(prefix=".labhooks-", suffix=".yml", dir=edit.config.parent)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(edit.new_text)
         os.chmod(temp, mode)
         os.replace(temp, edit.config)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
+    except BaseException as exc:
+        if temp is not None:
+            Path(temp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise LabhooksError(f"cannot write {edit.config}: {exc.strerror or exc}; it was left as it was") from None
         raise
     with open(edit.config, encoding="utf-8", newline="") as fh:
         if fh.read() != edit.new_text:

@@ -4,10 +4,11 @@ Each check is a function from a ``BookView`` to a list of ``Problem``s: minutes
 missing from ``_quarto.yml``, listed files that do not exist, duplicate entries,
 rendered output in the repository, image folders Quarto would treat as its own,
 duplicate or missing BibTeX keys, paper minutes without author or ISO date, and
-``.md`` minutes with executable cells. In a git work tree the files considered are
-the ones git would commit (tracked, plus untracked ones not ignored).
+``.md`` minutes with executable cells.
 
-``main(argv) -> int`` is the pre-commit entry: 0 clean, 1 problems, 2 usage.
+``main(argv) -> int`` is the pre-commit entry: 0 clean, 1 problems, 2 usage. It
+checks what a commit holds (staged and tracked files); ``labhooks check-book``
+also looks at untracked files that git does not ignore, unless given ``--staged``.
 """
 
 from __future__ import annotations
@@ -16,9 +17,7 @@ import argparse
 import datetime as _dt
 import json
 import re
-import subprocess
 import sys
-from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path, PurePosixPath
@@ -52,28 +51,35 @@ class Problem:
     fix: str
 
     def format(self) -> str:
+        """One line, whatever the file names hold."""
         where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.message} (fix: {self.fix})"
+        return _one_line(f"{where}: {self.message} (fix: {self.fix})")
+
+
+def _one_line(text: str) -> str:
+    """Control characters (a newline in a committed file name) shown escaped."""
+    return "".join(
+        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
+        for ch in text
+    )
 
 
 # --- reading the book ------------------------------------------------------------------
 
 
-def _git_files(root: Path) -> list[str] | None:
-    """Files git would commit under ``root`` (relative, '/'), or None outside a work tree."""
+def _git_files(root: Path, staged_only: bool = False) -> list[str] | None:
+    """Files under ``root`` (relative, '/') that git has staged or tracks, plus, unless
+    ``staged_only``, untracked ones it does not ignore; None outside a work tree."""
+    from labhooks.plumbing import run_git
+
     try:
-        inside = subprocess.run(
-            ["git", "rev-parse", "--is-inside-work-tree"],
-            cwd=root, capture_output=True, text=True, check=False,
-        )
-    except OSError:
-        return None
+        inside = run_git(["rev-parse", "--is-inside-work-tree"], root, check=False)
+    except LabhooksError:
+        return None  # no git at all: look at the files on disk
     if inside.returncode != 0 or inside.stdout.strip() != "true":
         return None
-    out = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
-        cwd=root, capture_output=True, check=False,
-    )
+    which = ["--cached"] if staged_only else ["--cached", "--others", "--exclude-standard"]
+    out = run_git(["ls-files", "-z", *which, "--", "."], root, check=False, text=False)
     if out.returncode != 0:
         return None
     names = {n for n in out.stdout.decode("utf-8", "surrogateescape").split("\0") if n}
@@ -152,18 +158,36 @@ def read_source(root: Path, rel: str) -> Source | None:
 
 
 def iter_prose_lines(text: str, first_line: int):
-    """(line number, text) outside fenced code, with inline code blanked out."""
+    """(line number, text) outside fenced code and HTML comments, inline code blanked out."""
     fence = None
+    in_comment = False
     for offset, line in enumerate(text.splitlines()):
         match = FENCE.match(line)
-        if fence is None and match:
+        if fence is None and match and not in_comment:
             fence = match.group(1)
             continue
         if fence is not None:
             if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence) and not match.group(2).strip():
                 fence = None
             continue
-        yield first_line + offset if first_line else 0, INLINE_CODE.sub(" ", line)
+        visible = []
+        rest = line
+        while rest:
+            if in_comment:
+                end = rest.find("-->")
+                if end < 0:
+                    rest = ""
+                else:
+                    in_comment, rest = False, rest[end + 3 :]
+            else:
+                start = rest.find("<!--")
+                if start < 0:
+                    visible.append(rest)
+                    rest = ""
+                else:
+                    visible.append(rest[:start])
+                    in_comment, rest = True, rest[start + 4 :]
+        yield first_line + offset if first_line else 0, INLINE_CODE.sub(" ", " ".join(visible))
 
 
 def iter_fences(text: str, first_line: int):
@@ -198,23 +222,26 @@ class BookView:
     root: Path
     files: list[str]
     in_git: bool
+    staged_only: bool
     config_name: str
     config_text: str
     tree: object = None
     config_problems: list[Problem] = field(default_factory=list)
+    _front_matter: dict = field(default_factory=dict, repr=False)
 
     @classmethod
-    def load(cls, root: Path) -> "BookView":
+    def load(cls, root: Path, *, staged_only: bool = False) -> "BookView":
         root = Path(root)
         config = book.config_file(root)
         if config is None:
             raise LabhooksError(f"{root} has no _quarto.yml")
         text = config.read_text(encoding="utf-8", errors="replace")
-        git_files = _git_files(root)
+        git_files = _git_files(root, staged_only)
         view = cls(
             root=root,
             files=[],
             in_git=git_files is not None,
+            staged_only=staged_only and git_files is not None,
             config_name=config.name,
             config_text=text,
         )
@@ -312,7 +339,12 @@ class BookView:
         return sorted(p for p in chosen if p in self.sources)
 
     def front_matter(self, rel: str) -> tuple[dict | None, str | None]:
-        """(parsed front matter, error) for a chapter."""
+        """(parsed front matter, error) for a chapter, parsed once."""
+        if rel not in self._front_matter:
+            self._front_matter[rel] = self._parse_front_matter(rel)
+        return self._front_matter[rel]
+
+    def _parse_front_matter(self, rel: str) -> tuple[dict | None, str | None]:
         import yaml
 
         source = self.sources.get(rel)
@@ -379,7 +411,13 @@ def check_listed_files_exist(view: BookView) -> list[Problem]:
         if rel in view.file_set:
             continue
         if (view.root / rel).is_file():
-            if view.in_git:
+            if view.staged_only:
+                problems.append(Problem(
+                    view.config_name, entry.line,
+                    f"{rel} is listed but not added to git, so the commit would lack it",
+                    f"git add {rel} (with -f if .gitignore hides it)",
+                ))
+            elif view.in_git:
                 problems.append(Problem(
                     view.config_name, entry.line,
                     f"{rel} is listed but git ignores it, so it will not be committed",
@@ -637,8 +675,10 @@ CHECKS = (
 )
 
 
-def check_book(root: Path | str) -> list[Problem]:
-    view = BookView.load(Path(root))
+def check_book(root: Path | str, *, staged_only: bool = False) -> list[Problem]:
+    """Every problem in the book at ``root``; ``staged_only`` looks at what git has
+    staged or tracks (what a commit holds), else also at untracked files not ignored."""
+    view = BookView.load(Path(root), staged_only=staged_only)
     problems = []
     for check in CHECKS:
         problems.extend(check(view))
@@ -650,13 +690,13 @@ def check_book(root: Path | str) -> list[Problem]:
 
 def _books_in_repo(start: Path) -> list[Path]:
     """Every book config git knows under ``start`` (tracked or not ignored)."""
+    from labhooks.plumbing import run_git
+
     try:
-        out = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--",
-             "_quarto.yml", "*/_quarto.yml", "_quarto.yaml", "*/_quarto.yaml"],
-            cwd=start, capture_output=True, check=False,
-        )
-    except OSError:
+        out = run_git(["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--",
+                       "_quarto.yml", "*/_quarto.yml", "_quarto.yaml", "*/_quarto.yaml"],
+                      start, check=False, text=False)
+    except LabhooksError:
         return []
     if out.returncode != 0:
         return []
@@ -698,12 +738,14 @@ def find_books(paths: list[str], cwd: Path | None = None) -> list[Path]:
     return sorted(roots)
 
 
-def run(paths: list[str], *, out=None, cwd: Path | None = None) -> int:
+def run(paths: list[str], *, staged_only: bool = False, out=None, cwd: Path | None = None) -> int:
     out = out or sys.stdout
     total = 0
     for root in find_books(paths, cwd):
-        problems = check_book(root)
+        problems = check_book(root, staged_only=staged_only)
         prefix = "" if root == Path(cwd or Path.cwd()).resolve() else _display(root, cwd)
+        if problems and prefix:
+            print(_one_line(f"check-book: in the book {prefix}/ (run the fixes there):"), file=out)
         for problem in problems:
             print((prefix + "/" if prefix else "") + problem.format(), file=out)
         total += len(problems)
@@ -726,9 +768,14 @@ def main(argv: list[str] | None = None) -> int:
         description="Check a Quarto minutes book for the mistakes Quarto will not catch.",
     )
     parser.add_argument("paths", nargs="*", help="book folders, or files inside books (as pre-commit passes them)")
+    parser.add_argument(
+        "--include-untracked", action="store_true",
+        help="also check untracked files git does not ignore (default: only what a commit holds)",
+    )
     args = parser.parse_args(argv)
     try:
-        return run(args.paths)
+        # As a hook, an untracked draft must not block an unrelated commit.
+        return run(args.paths, staged_only=not args.include_untracked)
     except LabhooksError as exc:
         print(f"labhooks: {exc.message}", file=sys.stderr)
         return exc.exit_code

@@ -153,7 +153,7 @@ def _threshold(max_size: int, warn: int | None) -> int:
 # ---------------------------------------------------------------- commit mode
 
 def check_staged(files: list[str], max_size: int, warn: int | None, excludes: list[str]) -> Report:
-    top, prefix = _worktree()
+    top, prefix, objects_dir = _worktree()
     report = Report("commit", max_size, warn)
     if files:
         wanted = [_root_relative(prefix, name) for name in files]
@@ -169,10 +169,12 @@ def check_staged(files: list[str], max_size: int, warn: int | None, excludes: li
     by_oid: dict[str, list[str]] = {}
     for entry in entries:
         by_oid.setdefault(entry.oid, []).append(entry.path)
-    sizes = plumbing.batch_check(by_oid, cwd=top)
     threshold = _threshold(max_size, warn)
+    unproven = [oid for oid in by_oid if not _loose_and_small(objects_dir, oid, threshold)]
+    sizes = plumbing.batch_check(unproven, cwd=top)
     findings = []
-    for oid, paths in by_oid.items():
+    for oid in unproven:
+        paths = by_oid[oid]
         record = sizes.get(oid)
         if record is None or record.size is None:
             report.unsized += 1
@@ -182,17 +184,40 @@ def check_staged(files: list[str], max_size: int, warn: int | None, excludes: li
     return report
 
 
-def _worktree() -> tuple[str, str]:
-    proc = plumbing.run_git(["rev-parse", "--show-toplevel", "--show-prefix"], check=False)
+# deflate cannot shrink data more than 1032:1 (one 2-bit code per 258-byte match)
+_DEFLATE_MAX_RATIO = 1032
+
+
+def _loose_and_small(objects_dir: str, oid: str, threshold: int) -> bool:
+    """True when ``oid`` is a loose object whose compressed file proves it under ``threshold``.
+
+    A freshly staged file is a loose object; one stat of its file is far cheaper than
+    having cat-file open and inflate thousands of them, and the bound is exact math, not
+    a guess: anything not proven small this way is sized by git.
+    """
+    try:
+        stored = os.stat(f"{objects_dir}/{oid[:2]}/{oid[2:]}").st_size
+    except OSError:
+        return False  # packed, in an alternate, or missing: ask git
+    return (stored + 1) * _DEFLATE_MAX_RATIO < threshold
+
+
+def _worktree() -> tuple[str, str, str]:
+    proc = plumbing.run_git(["rev-parse", "--show-toplevel", "--show-prefix", "--git-path", "objects"],
+                            check=False)
     lines = proc.stdout.split("\n")
-    if proc.returncode != 0 or len(lines) < 2:
-        if proc.returncode == 0:  # rev-parse worked but printed no top level: bare
+    if proc.returncode != 0 or len(lines) < 3:
+        if "work tree" in proc.stderr or proc.returncode == 0:
             raise LabhooksError("commit mode needs a working tree; this is a bare repository (use --all)", 2)
         raise LabhooksError(f"not a git repository: {os.getcwd()} (run this inside a git repository)", 2)
-    return lines[0], lines[1]
+    top = lines[0]
+    objects_dir = lines[2] if os.path.isabs(lines[2]) else os.path.join(os.getcwd(), lines[2])
+    return top, lines[1], objects_dir
 
 
 def _root_relative(prefix: str, name: str) -> str:
+    if not prefix and "//" not in name and "/./" not in f"/{name}/" and "/../" not in f"/{name}/":
+        return name  # already what pre-commit passes: root-relative and normal
     # git's own pathspec check refuses a name outside the working tree
     return os.path.normpath(prefix + name).replace(os.sep, "/")
 

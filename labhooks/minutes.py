@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import shutil
-import subprocess
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,6 +173,7 @@ def new_minute(
     dry_run: bool = False,
 ) -> MinuteResult:
     kinds = minute_kinds()
+    kind = (kind or "").strip().lower()
     if kind not in kinds:
         raise LabhooksError(f"unknown minute kind {kind!r} (known: {', '.join(sorted(kinds))})")
     meta = kinds[kind]
@@ -264,19 +264,12 @@ class BookResult:
 
 def _enclosing_repo(path: Path) -> Path | None:
     """The work tree that ``path`` (which may not exist yet) would live in, if any."""
+    from labhooks.plumbing import run_git
+
     probe = path
     while not probe.exists():
         probe = probe.parent
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"],
-            cwd=probe if probe.is_dir() else probe.parent,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except OSError:
-        raise LabhooksError("git is not installed or not on PATH") from None
+    out = run_git(["rev-parse", "--show-toplevel"], probe if probe.is_dir() else probe.parent, check=False)
     return Path(out.stdout.strip()) if out.returncode == 0 and out.stdout.strip() else None
 
 
@@ -303,19 +296,18 @@ def new_book(
     result = BookResult(target, rendered.files, dry_run, git_initialised=False, inside_repo=repo)
     if dry_run or repo is not None:
         return result
+    from labhooks.plumbing import run_git
+
     try:
-        out = subprocess.run(["git", "init", "-q", str(target)], capture_output=True, text=True, check=False)
-    except OSError:
-        out = None
-    if out is None or out.returncode != 0:
+        run_git(["init", "-q", str(target)])
+    except LabhooksError as exc:
         # leave no half-made book behind: the folder was new or empty before
         if existed:
             for child in target.iterdir():
                 shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
         else:
             shutil.rmtree(target, ignore_errors=True)
-        reason = (out.stderr.strip().splitlines() or ["git not found"])[0] if out else "git not found"
-        raise LabhooksError(f"git init failed in {target}: {reason}; nothing was written")
+        raise LabhooksError(f"{exc.message} in {target}; the book was removed again") from None
     result.git_initialised = True
     return result
 

@@ -324,7 +324,7 @@ def batch_check(oids: Iterable[str], cwd=None) -> dict[str, ObjectRecord]:
     if not oids:
         return {}
     out = run_git(
-        ["cat-file", f"--batch-check={_BATCH_FORMAT}"], cwd, input="\n".join(oids) + "\n"
+        ["cat-file", "--buffer", f"--batch-check={_BATCH_FORMAT}"], cwd, input="\n".join(oids) + "\n"
     ).stdout
     result = {}
     for oid, line in zip(oids, out.splitlines()):

@@ -1,17 +1,14 @@
 """Where the weight in a history is: the records behind ``labhooks scan``.
 
-Two sources are joined, each read once and streamed:
+One history walk (:mod:`labhooks.history`) names every distinct blob reachable from the
+revisions, the commit that introduced it and every path it was added under; sizes are
+joined on afterwards from the object store, without a process per object and without
+ever fetching: a blob that a partial clone lacks keeps an unknown size.
 
-* the history walk (:mod:`labhooks.history`) gives every distinct blob reachable from the
-  revisions, the commit that first added it and every path it was added under;
-* the object store listing (``cat-file --batch-all-objects``) gives sizes without a
-  lookup per object; a blob the walk names but the store lacks (partial clone) keeps
-  an unknown size and is never fetched.
-
-Per blob only a few integers are kept (columnar arrays, paths and commits interned), so
-memory grows with the number of distinct blobs, never with the number of commits that
-touch them. A blob is attributed to the first path it was added under when grouping,
-so the groups of any ``--by`` add up exactly to the total.
+Per blob only a few integers are kept (columnar arrays; paths and commit headers are
+stored once and shared), so memory grows with the number of distinct blobs and
+commits, never with how often a blob is met. A blob belongs to the group of the first
+path it was added under, so the groups of any ``--by`` add up exactly to the total.
 """
 
 from __future__ import annotations
@@ -19,9 +16,11 @@ from __future__ import annotations
 import heapq
 import subprocess
 import tempfile
+import threading
 from array import array
-from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from dataclasses import dataclass
+from itertools import repeat
+from typing import Callable, Iterable, Iterator
 
 from labhooks import history
 from labhooks.errors import LabhooksError
@@ -30,7 +29,6 @@ from labhooks.plumbing import (
     git_executable,
     head_commit,
     run_git,
-    store_blobs_at_least,
     stream_objects,
 )
 
@@ -109,12 +107,12 @@ class BlobTable:
         self.sizes = array("q")
         self.path_ids = array("l")
         self.commit_ids = array("l")
-        self.paths: list[bytes] = []
-        self.path_index: dict[bytes, int] = {}
+        self.path_index: dict[bytes, int] = {}  # path -> id, ids counting up from 0
+        self._paths: list[bytes] = []
         self.headers: list[bytes] = []  # raw commit headers, see history.CommitHeader
         self.extra_paths: dict[int, list[int]] = {}
         self.at_head = bytearray()
-        self.store_objects = 0
+        self._oids: list[bytes] = []
 
     def __len__(self) -> int:
         return len(self.sizes)
@@ -122,51 +120,58 @@ class BlobTable:
     def add_commit(self, header: bytes, oids: list[bytes], paths: list[bytes]) -> None:
         """One commit of the walk, newest first: a blob met again in an older commit was
         introduced there (or earlier), under the path it had there."""
-        index, sizes = self.index, self.sizes
+        index = self.index
+        rows = len(index)
         commit_id = len(self.headers)
         self.headers.append(header)
+        fresh: list[bytes] = []
         for oid, path in zip(oids, paths):
-            row = index.setdefault(oid, len(sizes))
-            if row == len(sizes):
-                path_id = self.path_index.get(path)
-                if path_id is None:
-                    path_id = self.path_index[path] = len(self.paths)
-                    self.paths.append(path)
-                sizes.append(_UNKNOWN)
-                self.path_ids.append(path_id)
-                self.commit_ids.append(commit_id)
+            row = index.setdefault(oid, rows)
+            if row == rows:
+                rows += 1
+                fresh.append(path)
             else:
+                if fresh:  # the rows it may refer to must exist first
+                    self._append(fresh, commit_id)
+                    fresh = []
                 self._seen_again(row, path, commit_id)
+        if fresh:
+            self._append(fresh, commit_id)
+
+    def _append(self, paths: list[bytes], commit_id: int) -> None:
+        intern, known = self.path_index.setdefault, self.path_index
+        self.path_ids.extend([intern(path, len(known)) for path in paths])
+        self.sizes.extend(repeat(_UNKNOWN, len(paths)))
+        self.commit_ids.extend(repeat(commit_id, len(paths)))
+
+    def _path_id(self, path: bytes) -> int:
+        return self.path_index.setdefault(path, len(self.path_index))
 
     def _seen_again(self, row: int, path: bytes, commit_id: int) -> None:
+        path_id = self._path_id(path)
         first_id = self.path_ids[row]
         if self.commit_ids[row] == commit_id:
             # The same commit adds it under a second path: the first one stays first.
-            if self.paths[first_id] != path:
-                self._add_path(row, path)
+            if path_id != first_id:
+                extra = self.extra_paths.setdefault(row, [])
+                if path_id not in extra:
+                    extra.append(path_id)
             return
         self.commit_ids[row] = commit_id
-        if self.paths[first_id] == path:
+        if path_id == first_id:
             return
-        path_id = self._path_id(path)
         extra = self.extra_paths.setdefault(row, [])
         if path_id in extra:
             extra.remove(path_id)
         extra.insert(0, first_id)
         self.path_ids[row] = path_id
 
-    def _path_id(self, path: bytes) -> int:
-        path_id = self.path_index.get(path)
-        if path_id is None:
-            path_id = self.path_index[path] = len(self.paths)
-            self.paths.append(path)
-        return path_id
-
-    def _add_path(self, row: int, path: bytes) -> None:
-        path_id = self._path_id(path)
-        extra = self.extra_paths.setdefault(row, [])
-        if path_id not in extra:
-            extra.append(path_id)
+    @property
+    def paths(self) -> list[bytes]:
+        """Every distinct path, by id (dict order is id order)."""
+        if len(self._paths) != len(self.path_index):
+            self._paths = list(self.path_index)
+        return self._paths
 
     def add_without_commit(self, oid: bytes, path: bytes, size: int | None) -> None:
         self.index[oid] = len(self.sizes)
@@ -174,26 +179,14 @@ class BlobTable:
         self.path_ids.append(self._path_id(path))
         self.commit_ids.append(-1)
 
-    def fill_sizes(self, listing) -> None:
-        """Sizes from an ``oid size`` listing of the object store (a binary file object)."""
+    def fill_sizes(self, blocks: Iterable[list[bytes]]) -> None:
+        """Sizes from the store listing's words (``oid, size, oid, size, ...``)."""
         get, sizes = self.index.get, self.sizes
-        carry = b""
-        objects = 0
-        while True:
-            block = listing.read(_CHUNK)
-            if not block:
-                break
-            block = carry + block
-            cut = block.rfind(b"\n") + 1
-            carry, block = block[cut:], block[:cut]
-            words = block.split()
-            objects += len(words) // 2
+        for words in blocks:
             # Only blob ids are in the index, so trees and commits simply miss.
-            for oid, size in zip(words[0::2], words[1::2]):
-                row = get(oid)
+            for row, size in zip(map(get, words[0::2]), words[1::2]):
                 if row is not None:
                     sizes[row] = int(size)
-        self.store_objects = objects
 
     def mark_head(self, head_blobs: Iterable[bytes]) -> None:
         self.at_head = bytearray(len(self.sizes))
@@ -204,10 +197,17 @@ class BlobTable:
 
     # -- reading rows back -------------------------------------------------------------
 
+    def oids(self) -> list[bytes]:
+        """Every blob id, by row (dict order is row order)."""
+        if len(self._oids) != len(self.index):
+            self._oids = list(self.index)
+        return self._oids
+
+    def oid_bytes(self, row: int) -> bytes:
+        return self.oids()[row]
+
     def oid_of(self, row: int) -> str:
-        if not hasattr(self, "_oids"):
-            self._oids = list(self.index)  # dict order is row order
-        return self._oids[row].decode()
+        return self.oid_bytes(row).decode()
 
     def paths_of(self, row: int) -> list[str]:
         ids = [self.path_ids[row], *self.extra_paths.get(row, ())]
@@ -249,18 +249,29 @@ def resolve_revs(revs: Iterable[str], all_refs: bool, cwd=None) -> list[str]:
 
 
 def is_partial_clone(cwd=None) -> bool:
-    proc = run_git(["config", "--get", "extensions.partialClone"], cwd, check=False)
-    return proc.returncode == 0 and bool(proc.stdout.strip())
+    """A promisor remote may hold objects that this store lacks (git sets
+    ``remote.<name>.promisor``; older setups ``extensions.partialClone``)."""
+    proc = run_git(["config", "--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$"],
+                   cwd, check=False)
+    return any(line.split(" ", 1)[-1].strip().lower() not in ("", "false")
+               for line in proc.stdout.splitlines())
 
 
-def disk_usage(cwd=None) -> tuple[int, int]:
-    """(pack bytes, loose object bytes) as ``git count-objects -v`` reports them."""
+@dataclass
+class DiskUsage:
+    objects: int  # packed + loose, as ``git count-objects -v`` counts them
+    pack_bytes: int
+    loose_bytes: int
+
+
+def disk_usage(cwd=None) -> DiskUsage:
     values = {}
     for line in run_git(["count-objects", "-v"], cwd).stdout.splitlines():
         key, _, value = line.partition(": ")
         if value.strip().isdigit():
             values[key] = int(value)
-    return values.get("size-pack", 0) * 1024, values.get("size", 0) * 1024
+    return DiskUsage(values.get("in-pack", 0) + values.get("count", 0),
+                     values.get("size-pack", 0) * 1024, values.get("size", 0) * 1024)
 
 
 def head_blob_oids(cwd=None) -> list[bytes]:
@@ -301,30 +312,90 @@ def lfs_pointers(oids: list[str], cwd=None) -> set[str]:
 # -- the walk ---------------------------------------------------------------------------
 
 
-def collect(revs: list[str], cwd=None, on_progress: Callable[[int], None] | None = None) -> BlobTable:
-    """Walk ``revs`` once and join the object store's sizes onto every blob met."""
-    table = BlobTable()
-    with tempfile.TemporaryFile(prefix="labhooks-scan-") as listing:
-        # The store listing runs on another core while the walk runs; a file, not a
-        # pipe, so it never waits for us to read.
-        store = subprocess.Popen(
+class StoreListing:
+    """``oid size`` of every object in the store, reachable or not, spooled to a file.
+
+    Listing the store reads pack indexes and object headers, no history: a fraction of
+    a walk. The type is left out on purpose: it costs git a walk down every delta chain,
+    and only blob ids ever match the walk's. A file, not a pipe, so git never waits for
+    us, and the listing can be read more than once.
+    """
+
+    def __init__(self, cwd=None):
+        self.file = tempfile.TemporaryFile(prefix="labhooks-scan-")
+        self.proc = subprocess.Popen(
             [git_executable(), "cat-file", "--batch-all-objects", "--unordered",
              "--batch-check=%(objectname) %(objectsize)"],
-            cwd=cwd, stdout=listing, stderr=subprocess.PIPE, env=history.no_fetch_env(),
+            cwd=cwd, stdout=self.file, stderr=subprocess.PIPE, env=history.no_fetch_env(),
         )
-        try:
-            for header, oids, paths in history.added_blobs(revs, cwd, on_chunk=on_progress):
-                table.add_commit(header, oids, paths)
-        except BaseException:
-            store.kill()
-            store.wait()
-            raise
-        err = store.stderr.read().decode("utf-8", "replace").strip()
-        store.stderr.close()
-        if store.wait() != 0:
-            raise LabhooksError(f"git cat-file --batch-all-objects failed: {err.splitlines()[-1] if err else 'error'}")
-        listing.seek(0)
-        table.fill_sizes(listing)
+        self.done = False
+
+    def blocks(self) -> Iterator[list[bytes]]:
+        """Whole lines split into words (oid, size, oid, size, ...), a MiB at a time."""
+        self.wait()
+        self.file.seek(0)
+        carry = b""
+        while True:
+            block = self.file.read(_CHUNK)
+            if not block:
+                break
+            block = carry + block
+            cut = block.rfind(b"\n") + 1
+            carry, block = block[cut:], block[:cut]
+            yield block.split()
+
+    def any_at_least(self, threshold: int) -> bool:
+        """Whether any object in the store has ``threshold`` bytes or more."""
+        digits = len(str(threshold))
+        for words in self.blocks():
+            sizes = words[1::2]
+            # Comparing lengths first keeps the per-line work in C.
+            if sizes and max(map(len, sizes)) >= digits:
+                if any(int(size) >= threshold for size in sizes if len(size) >= digits):
+                    return True
+        return False
+
+    def wait(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        err = self.proc.stderr.read().decode("utf-8", "replace").strip()
+        self.proc.stderr.close()
+        if self.proc.wait() != 0:
+            last = err.splitlines()[-1] if err else "error"
+            raise LabhooksError(f"git cat-file --batch-all-objects failed: {last}")
+
+    def close(self) -> None:
+        if not self.done:
+            self.done = True
+            self.proc.kill()
+            self.proc.wait()
+            self.proc.stderr.close()
+        self.file.close()
+
+
+def collect(revs: list[str], cwd=None, on_progress: Callable[[int], None] | None = None) -> BlobTable:
+    """Walk ``revs`` once and join sizes onto every blob met.
+
+    In a partial clone sizes come from a listing of the store made during the walk (the
+    store alone knows what is missing without trying to fetch it); otherwise from one
+    ``cat-file`` lookup per distinct blob after the walk, which costs git less than
+    listing every object and costs Python almost nothing.
+    """
+    table = BlobTable()
+    listing = None
+    if is_partial_clone(cwd):
+        listing = StoreListing(cwd)  # started first, it runs on another core meanwhile
+    try:
+        for header, oids, paths in history.added_blobs(revs, cwd, on_chunk=on_progress):
+            table.add_commit(header, oids, paths)
+        if listing is not None:
+            table.fill_sizes(listing.blocks())
+        else:
+            table.sizes = blob_sizes(table.oids(), cwd)
+    finally:
+        if listing is not None:
+            listing.close()
     if "--all" in revs:
         _add_blobs_without_commits(table, cwd)
     boundary = history.boundary_objects(revs, cwd)
@@ -333,6 +404,55 @@ def collect(revs: list[str], cwd=None, on_progress: Callable[[int], None] | None
             table.sizes[table.index[oid]] = _EXCLUDED
     table.mark_head(head_blob_oids(cwd))
     return table
+
+
+def blob_sizes(oids: list[bytes], cwd=None) -> array:
+    """Size of each object in ``oids``, in order (-1: missing), from one ``cat-file``.
+
+    The ids are fed from a thread while the sizes are read back, so neither pipe can
+    fill up and neither side ever holds the whole exchange.
+    """
+    proc = subprocess.Popen(
+        [git_executable(), "cat-file", "--batch-check=%(objectsize)"], cwd=cwd,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=history.no_fetch_env(),
+    )
+
+    def feed() -> None:
+        try:
+            for start in range(0, len(oids), 1 << 16):
+                proc.stdin.write(b"\n".join(oids[start:start + (1 << 16)]) + b"\n")
+            proc.stdin.close()
+        except (BrokenPipeError, ValueError):
+            pass  # cat-file died; its exit status says so below
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    sizes = array("q")
+    carry = b""
+    try:
+        while True:
+            block = proc.stdout.read(_CHUNK)
+            if not block:
+                break
+            block = carry + block
+            cut = block.rfind(b"\n") + 1
+            carry, block = block[cut:], block[:cut]
+            lines = block.splitlines()
+            try:
+                values = list(map(int, lines))
+            except ValueError:  # "<oid> missing" somewhere in this block: go line by line
+                values = [_UNKNOWN if line.endswith(b" missing") else int(line) for line in lines]
+            sizes.extend(values)
+    finally:
+        writer.join()
+        err = proc.stderr.read().decode("utf-8", "replace").strip()
+        proc.stdout.close()
+        proc.stderr.close()
+        rc = proc.wait()
+    if rc != 0 or len(sizes) != len(oids):
+        raise LabhooksError(f"git cat-file --batch-check failed: {err.splitlines()[-1] if err else rc}")
+    return sizes
 
 
 def _add_blobs_without_commits(table: BlobTable, cwd=None) -> None:
@@ -366,12 +486,21 @@ def top_blobs(table: BlobTable, rows: list[int], top: int | None, cwd=None) -> l
     """The biggest blobs first (ties by oid); blobs of unknown size last."""
     sizes = table.sizes
     known = [row for row in rows if sizes[row] != _UNKNOWN]
+
+    def rank(row: int) -> tuple[int, bytes]:
+        return -sizes[row], table.oid_bytes(row)
+
     if top:
-        chosen = heapq.nsmallest(top, known, key=lambda r: (-sizes[r], table.oid_of(r)))
+        chosen = heapq.nlargest(top, known, key=sizes.__getitem__)
+        if len(chosen) == top:
+            # Equal sizes at the cut are ranked by blob id, so the rows are reproducible.
+            cut = sizes[chosen[-1]]
+            chosen = [r for r in chosen if sizes[r] > cut] + [r for r in known if sizes[r] == cut]
+        chosen = sorted(chosen, key=rank)[:top]
     else:
-        chosen = sorted(known, key=lambda r: (-sizes[r], table.oid_of(r)))
+        chosen = sorted(known, key=rank)
     if top is None or len(chosen) < top:
-        unknown = sorted((row for row in rows if sizes[row] == _UNKNOWN), key=table.oid_of)
+        unknown = sorted((row for row in rows if sizes[row] == _UNKNOWN), key=table.oid_bytes)
         chosen += unknown[: None if top is None else top - len(chosen)]
     small = [table.oid_of(r) for r in chosen if 0 <= sizes[r] < LFS_POINTER_MAX]
     pointers = lfs_pointers(small, cwd)
@@ -390,7 +519,7 @@ def top_blobs(table: BlobTable, rows: list[int], top: int | None, cwd=None) -> l
 
 def extension_of(path: str) -> str:
     name = path.rpartition("/")[2]
-    stem, dot, ext = name[1:].rpartition(".")  # a leading dot names a dotfile, not a type
+    _, dot, ext = name[1:].rpartition(".")  # a leading dot names a dotfile, not a type
     return f".{ext.lower()}" if dot and ext else NO_EXTENSION
 
 
@@ -460,19 +589,25 @@ def scan(
         raise LabhooksError(f"--by must be one of {', '.join(GROUPINGS)}, not {by!r}")
     if top is not None and top < 0:
         raise LabhooksError(f"--top must be 0 (all) or more, not {top}")
+    if max_size is not None and max_size <= 0:
+        raise LabhooksError("--max must be more than 0 bytes")
     ensure_repo(cwd)
     walk_revs = resolve_revs(revs, all_refs, cwd)
     if top is None:
         top = 0 if max_size is not None else DEFAULT_TOP
-    pack_bytes, loose_bytes = disk_usage(cwd)
+    usage = disk_usage(cwd)
 
     if max_size is not None and not is_partial_clone(cwd):
         # Nothing in the whole store reaches the limit: no reachable blob can either,
         # so the answer needs no history walk at all.
-        query = store_blobs_at_least(max_size, cwd)
-        if not query.blobs:
-            summary = Summary(walk_revs, by, max_size, False, query.objects or 0, pack_bytes,
-                              loose_bytes, None, None, None, 0, 0, 0)
+        listing = StoreListing(cwd)
+        try:
+            found = listing.any_at_least(max_size)
+        finally:
+            listing.close()
+        if not found:
+            summary = Summary(walk_revs, by, max_size, False, usage.objects, usage.pack_bytes,
+                              usage.loose_bytes, None, None, None, 0, 0, 0)
             return ScanResult([], summary)
 
     table = collect(walk_revs, cwd, on_progress)
@@ -480,7 +615,7 @@ def scan(
     unknown = sizes.count(_UNKNOWN)
     excluded = sizes.count(_EXCLUDED)
     summary = Summary(
-        walk_revs, by, max_size, True, table.store_objects, pack_bytes, loose_bytes,
+        walk_revs, by, max_size, True, usage.objects, usage.pack_bytes, usage.loose_bytes,
         len(sizes) - excluded, sum(sizes) + unknown + 2 * excluded, unknown,
     )
     rows = _rows_over(table, max_size)

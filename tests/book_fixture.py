@@ -74,6 +74,10 @@ bibliography: references.bib
 """,
     # a tag PyYAML does not know (Quarto evaluates !expr in R documents)
     "tagged": QUARTO_YML + "\nexecute:\n  freeze: !expr auto\n",
+    # a comment at the end of the last paper's line: ruamel would carry it to the new line
+    "eol-comment": QUARTO_YML.replace(
+        '        - "papers/graph_networks.ipynb"\n', '        - "papers/graph_networks.ipynb"  # latest\n'
+    ),
     # Windows line ends
     "crlf": QUARTO_YML.replace("\n", "\r\n"),
     # commented-out entries after the last paper

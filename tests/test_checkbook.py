@@ -76,6 +76,16 @@ def test_unlisted_minute_in_a_sub_folder_and_notebook(lab_book):
     assert all("'Tools'" in p.fix for p in problems)
 
 
+def test_hostile_file_name_is_reported_on_one_line(lab_book, capsys, monkeypatch):
+    lab_book.write("papers/evil\nname\x1b[2J.md", "---\nauthor: A\ndate: 2024-01-01\n---\n# x\n")
+    lab_book.git("add", "-A")
+    monkeypatch.chdir(lab_book.path)
+    assert main([]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("papers/evil\\nname\\x1b[2J.md: this minute is not listed")
+    assert out[1] == "check-book: 1 problem found" and len(out) == 2
+
+
 def test_underscore_files_and_images_are_not_minutes(lab_book):
     lab_book.write("tools/_shared_setup.qmd", "included elsewhere\n")
     lab_book.write("papers/attention/notes.png", b"\x89PNG")
@@ -193,11 +203,19 @@ def test_unresolved_citation_in_a_notebook(lab_book):
     assert problem.path == "papers/graph_networks.ipynb" and "cell 2" in problem.message
 
 
+def test_citation_after_a_closed_comment_still_counts(lab_book):
+    paper = lab_book.path / "papers/attention.md"
+    replace_in(paper, "## References\n", "<!-- note --> see [@missing2020]\n\n## References\n")
+    problem = only(checkbook.check_book(lab_book.path))
+    assert "[@missing2020]" in problem.message and problem.line == line_of(paper, "missing2020")
+
+
 def test_things_that_are_not_citations(lab_book):
     paper = lab_book.path / "papers/attention.md"
     replace_in(paper, "## References\n", (
         "See [@fig-architecture] and [@sec-results], mail a@b.org, [@someone](https://x.org).\n\n"
-        "`[@inline_code]`\n\n```\n[@in_a_fence]\n```\n\n## References\n"
+        "`[@inline_code]`\n\n```\n[@in_a_fence]\n```\n\n<!-- [@commented_out] -->\n"
+        "<!--\nTODO [@later2025]\n-->\n\n## References\n"
     ))
     assert checkbook.check_book(lab_book.path) == []
 
@@ -317,7 +335,26 @@ def test_hook_main_with_filenames_finds_their_books(lab_book, tmp_path, monkeypa
     (tmp_path / "loose.md").write_text("not in a book\n")
     assert main([str(tmp_path / "loose.md")]) == 0
     lab_book.write("papers/unlisted.qmd", "# x\n")
+    assert main(["papers/attention.md"]) == 0  # an untracked draft is not in the commit
+    assert main(["--include-untracked", "papers/attention.md"]) == 1
+    lab_book.git("add", "papers/unlisted.qmd")
     assert main(["papers/attention.md"]) == 1
+
+
+def test_staged_mode_catches_a_listed_minute_that_was_never_added(lab_book, monkeypatch, capsys):
+    lab_book.write("papers/deep_sets.md", "---\nauthor: A\ndate: 2024-01-01\n---\n\n# Deep sets\n")
+    config = lab_book.path / "_quarto.yml"
+    replace_in(config, '        - "papers/graph_networks.ipynb"\n',
+               '        - "papers/graph_networks.ipynb"\n        - papers/deep_sets.md\n')
+    lab_book.git("add", "_quarto.yml")
+    assert checkbook.check_book(lab_book.path) == []  # the working tree is fine
+    problem = only(checkbook.check_book(lab_book.path, staged_only=True))
+    assert (problem.path, problem.line) == ("_quarto.yml", line_of(config, "deep_sets"))
+    assert "not added to git" in problem.message and problem.fix.startswith("git add papers/deep_sets.md")
+    monkeypatch.chdir(lab_book.path)
+    assert main([]) == 1 and "not added to git" in capsys.readouterr().out
+    proc = labhooks("check-book", "--staged", cwd=lab_book.path)
+    assert proc.returncode == 1 and "not added to git" in proc.stdout
 
 
 def test_book_in_a_sub_folder_of_the_repository(tmp_path, monkeypatch, capsys):
@@ -384,6 +421,14 @@ def test_hook_under_real_pre_commit(tmp_path, lab_book):
     ok = subprocess.run(["git", "commit", "-q", "--allow-empty", "-m", "fine"], cwd=lab_book.path, capture_output=True, text=True, env=env)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert lab_book.rev("HEAD") != head_before
+
+    # an untracked draft does not block an unrelated commit
+    lab_book.write("papers/draft.md", "# not ready\n")
+    lab_book.write("index.qmd", "# Preface {.unnumbered}\n\nEdited.\n")
+    lab_book.git("add", "index.qmd")
+    ok = subprocess.run(["git", "commit", "-q", "-m", "edit preface"], cwd=lab_book.path, capture_output=True, text=True, env=env)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    (lab_book.path / "papers/draft.md").unlink()
 
     # a new, unlisted minute is caught by a plain `pre-commit run`
     lab_book.write("papers/new_paper.md", "---\nauthor: A\ndate: 2024-01-01\n---\n# New\n")

@@ -95,7 +95,7 @@ def test_big_blob_in_old_history_only_is_removed_and_everything_else_kept(repo, 
     head_tree_before = tree(repo, "HEAD")
     middle_tree_before = tree(repo, "HEAD~2")
 
-    proc = run_clean(repo.path, "--max", LIMIT, "--yes")
+    proc = run_clean(repo.path / "src", "--max", LIMIT, "--yes")  # from a subfolder: the whole repository
 
     assert proc.returncode == 0, proc.stderr
     assert big_blobs(repo) == []
@@ -511,3 +511,49 @@ def test_bfg_real_jar_skipped_without_LABHOOKS_BFG_JAR(repo, tmp_path):
     assert (repo.path / "model.ckpt").read_bytes() == content
     assert repo.git("status", "--porcelain") == ""
     assert big_blobs(repo) == []
+
+
+def test_refuses_shallow_clone(repo, tmp_path):
+    history_with_old_big_file(repo)
+    shallow = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo.path}", str(shallow)], check=True)
+    clone = Repo(shallow)
+    refs = clone.refs()
+    proc = run_clean(shallow, "--max", LIMIT, "--yes")
+    assert proc.returncode == 2
+    assert "shallow clone" in one_line_error(proc)
+    assert clone.refs() == refs and bundles(tmp_path) == []
+
+
+def test_confirmation_on_a_terminal_no_changes_nothing_yes_proceeds(repo, tmp_path):
+    import pty
+
+    big = history_with_old_big_file(repo)
+    refs = repo.refs()
+
+    def answer(reply: bytes) -> tuple[int, str]:
+        pid, fd = pty.fork()
+        if pid == 0:  # the child: the CLI with a terminal as stdin
+            os.chdir(repo.path)
+            os.execv(sys.executable, [sys.executable, "-m", "labhooks", "clean-large", "--max", LIMIT])
+        seen = b""
+        while b"[y/N]" not in seen:
+            seen += os.read(fd, 4096)
+        os.write(fd, reply)
+        while True:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        _, status = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(status), seen.decode("utf-8", "replace")
+
+    code, text = answer(b"n\n")
+    assert code == 1 and "cancelled" in text
+    assert repo.refs() == refs and bundles(tmp_path) == []
+    code, text = answer(b"y\n")
+    assert code == 0, text
+    assert big not in all_objects(repo) and len(bundles(tmp_path)) == 1

@@ -40,6 +40,7 @@ def test_bfg_command_line_from_jar_option(tmp_path, monkeypatch):
                                           "--no-blob-protection"]
     assert backend.command(100 * MiB, protect_head=True) == [java, "-jar", str(jar.resolve()),
                                                              "--strip-blobs-bigger-than", "100M"]
+    assert backend.command(100 * MiB, gitdir=Path("/r/.git"))[-2:] == ["--no-blob-protection", "/r/.git"]
     # a limit that is no whole number of K/M/G goes as plain bytes, never rounded
     assert backend.command(1_000_001)[4] == "1000001"
     assert backend.command(1536 * 1024)[4] == "1536K"
@@ -54,6 +55,8 @@ def test_bfg_jar_from_environment_and_launcher_on_path(tmp_path, monkeypatch):
     backend = backends.resolve("auto", None, environ={})
     assert backend.name == "bfg"
     assert backend.command(5 * MiB) == [str(launcher), "--strip-blobs-bigger-than", "5M", "--no-blob-protection"]
+    assert backend.command(5 * MiB, protect_head=True, gitdir=Path("/r/.git")) == [
+        str(launcher), "--strip-blobs-bigger-than", "5M", "/r/.git"]
     # an explicit jar wins over the launcher
     assert backends.resolve("auto", str(jar), environ={}).launcher[-1] == str(jar.resolve())
 
@@ -110,7 +113,8 @@ def run_clean(repo: Repo, bin_dir: Path, *args: str, **popen) -> subprocess.Pope
 def test_bfg_that_exits_0_without_doing_anything_is_caught(repo, tmp_path):
     bfg_repo(repo)
     refs = repo.refs()
-    fake_program(tmp_path / "bin", "bfg", 'echo "BFG aborting: pretend protection"; exit 0')
+    # records its arguments, then does nothing and exits 0, as BFG does when it refuses
+    fake_program(tmp_path / "bin", "bfg", f'echo "$@" > {tmp_path / "args"}; echo "BFG aborting"; exit 0')
     proc = run_clean(repo, tmp_path / "bin", "--max", "1M", "--yes", "--backend", "bfg")
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 1, out + err
@@ -118,6 +122,8 @@ def test_bfg_that_exits_0_without_doing_anything_is_caught(repo, tmp_path):
     assert last.startswith("labhooks: the rewrite did not give the expected result")
     assert "git clone" in last and ".bundle" in last
     assert "still in the repository" in err
+    assert (tmp_path / "args").read_text().split() == [
+        "--strip-blobs-bigger-than", "1M", "--no-blob-protection", str(repo.path / ".git")]
     assert repo.refs() == refs
     assert (repo.path / "big.bin").stat().st_size == 2 * MiB
 
@@ -249,3 +255,9 @@ def test_leftover_pins_from_an_interrupted_run_are_refused(repo, tmp_path):
                           cwd=repo.path, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     assert proc.returncode == 2
     assert "interrupted clean" in proc.stderr and "Traceback" not in proc.stderr
+    command = proc.stderr.split("delete them with ", 1)[1].split(", and run again", 1)[0]
+    subprocess.run(command, shell=True, cwd=repo.path, check=True)
+    assert pins.existing_pins(repo.path) == []
+    again = subprocess.run([sys.executable, "-m", "labhooks", "clean-large", "--max", "1M", "--dry-run"],
+                           cwd=repo.path, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert again.returncode == 0, again.stderr

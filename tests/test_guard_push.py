@@ -201,3 +201,40 @@ def test_stdin_protocol_directly(tmp_path):
     unknown = "1" * 40
     line = f"HEAD {head} refs/heads/main {unknown}\n"
     assert cli(work.path, "--push", "--remote", "origin", input=line).returncode == 1
+
+
+def test_file_grown_past_the_limit_by_a_modification(guarded):
+    work, remote = guarded
+    work.big("results.h5", 10 * MiB)
+    work.commit("results")
+    assert push(work, "origin", "main").returncode == 0
+    work.big("results.h5", 101 * MiB)
+    grown = work.commit("more results")
+    work.big("results.h5", 10 * MiB, seed=4)
+    work.commit("trimmed again")
+    proc = push(work, "origin", "main")
+    assert proc.returncode != 0
+    assert f"results.h5  101.0 MiB  (introduced in {grown[:10]} more results)" in text(proc)
+
+
+def test_push_from_a_partial_clone_never_fetches(tmp_path):
+    import subprocess
+
+    src = Repo.init(tmp_path / "src")
+    src.git("config", "uploadpack.allowFilter", "true")
+    src.write("README.md")
+    src.big("old.bin", 3 * MiB)
+    src.commit("old")
+    src.git("rm", "-q", "old.bin")
+    src.commit("drop old")
+    clone = Repo(tmp_path / "clone")
+    subprocess.run(["git", "clone", "-q", "--filter=blob:none", f"file://{src.path}", str(clone.path)], check=True)
+    missing = clone.git("rev-list", "--objects", "--missing=print", "--all").count("\n?")
+    assert missing >= 1
+    clone.write("new.txt")
+    head = clone.commit("new")
+    line = f"refs/heads/main {head} refs/heads/main {'0' * 40}\n"
+    proc = cli(clone.path, "--push", "--max", "2M", input=line)  # no --remote: the whole history
+    assert proc.returncode == 0, text(proc)
+    assert f"{missing} object(s) are missing locally" in text(proc)
+    assert clone.git("rev-list", "--objects", "--missing=print", "--all").count("\n?") == missing

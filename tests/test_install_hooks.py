@@ -133,3 +133,23 @@ def test_hooks_ship_in_the_wheel(tmp_path, repo_root):
     wheel = next((tmp_path / "dist").glob("labhooks-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "labhooks/hooks/pre-push" in names and "labhooks/hooks/pre-receive" in names
+
+
+def test_lfs_still_uploads_when_precommit_is_installed_after_labhooks(tmp_path):
+    # pre-commit renames the hook it finds (ours) to pre-push.legacy and runs it first;
+    # ours must still find the git-lfs hook it chained
+    work, remote = clone_pair(tmp_path)
+    work.git("lfs", "install", "--local")
+    assert "chained git-lfs" in labhooks(work.path, "install-hooks").stdout
+    (work.path / ".pre-commit-config.yaml").write_text("repos: []\n")
+    env = {"PRE_COMMIT_HOME": str(tmp_path / "pc-home")}
+    subprocess.run([sys.executable, "-m", "pre_commit", "install", "-t", "pre-push"], cwd=work.path, check=True,
+                   capture_output=True, env={**os.environ, **env})
+    assert install_hooks.MARKER in hook(work, "pre-push.legacy").read_text()
+    work.git("lfs", "track", "*.h5")
+    work.write("small.h5", "lfs content\n")
+    work.commit("lfs file")
+    proc = push(work, "origin", "main", env=env)
+    assert proc.returncode == 0, text(proc)
+    oid = work.git("lfs", "ls-files", "-l").split()[0]
+    assert (remote.path / "lfs/objects" / oid[:2] / oid[2:4] / oid).is_file()

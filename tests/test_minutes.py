@@ -21,7 +21,9 @@ PAPER_SECTIONS = [
 
 
 def chapters_of(root: Path, part: str) -> list[str]:
-    data = yaml.safe_load((root / "_quarto.yml").read_text(encoding="utf-8"))
+    from labhooks.book import plain_load
+
+    data = plain_load((root / "_quarto.yml").read_text(encoding="utf-8"))
     for item in data["book"]["chapters"]:
         if isinstance(item, dict) and item.get("part") == part:
             return item["chapters"]
@@ -127,6 +129,7 @@ def test_dry_run_writes_nothing(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "would create papers/deep_sets.md" in proc.stdout
     assert "would add papers/deep_sets.md to part 'Papers'" in proc.stdout
+    assert "    +         - papers/deep_sets.md\n" in proc.stdout
     assert snapshot(repo.path) == before
 
 
@@ -266,19 +269,21 @@ def test_no_author_anywhere_is_refused(tmp_path, monkeypatch):
     assert snapshot(repo.path) == before
 
 
-def test_config_edit_failure_removes_the_rendered_minute(tmp_path, monkeypatch):
-    """If _quarto.yml cannot be replaced, the minute files go too."""
+def test_config_write_failure_removes_the_rendered_minute(tmp_path, monkeypatch):
+    """If _quarto.yml cannot be replaced (disk full, read-only), the minute files go too."""
+    import errno
+
     repo = make_book(tmp_path / "book")
     before = snapshot(repo.path)
     from labhooks import book
 
-    def changed_meanwhile(edit):
-        raise LabhooksError(f"{edit.config} changed while labhooks was editing it: try again")
+    def read_only(src, dst):
+        raise OSError(errno.EROFS, "Read-only file system", str(dst))
 
-    monkeypatch.setattr(book, "apply_edit", changed_meanwhile)
-    with pytest.raises(LabhooksError, match="changed while"):
+    monkeypatch.setattr(book.os, "replace", read_only)
+    with pytest.raises(LabhooksError, match="Read-only file system; it was left as it was"):
         minutes.new_minute("Deep Sets", "paper", cwd=repo.path)
-    assert snapshot(repo.path) == before
+    assert snapshot(repo.path) == before  # no minute, no image folder, no temp file
 
 
 def test_concurrent_change_to_quarto_yml_is_detected(tmp_path):
@@ -451,7 +456,9 @@ def test_new_book_hostile_names(tmp_path):
 # --- which edit was used -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("layout,method", [("lab", "round-trip"), ("indentless", "round-trip"), ("crlf", "line")])
+@pytest.mark.parametrize("layout,method", [
+    ("lab", "round-trip"), ("indentless", "round-trip"), ("crlf", "line"), ("eol-comment", "line"),
+])
 def test_round_trip_first_line_insert_as_fallback(tmp_path, layout, method):
     from labhooks import book
 
@@ -497,3 +504,34 @@ def test_broken_quarto_yml_is_reported_not_overwritten(tmp_path):
     proc = labhooks("new-minute", "Deep Sets", "--kind", "paper", cwd=repo.path)
     assert proc.returncode == 2 and "not valid YAML" in proc.stderr and proc.stderr.count("\n") == 1
     assert snapshot(repo.path) == before
+
+
+def test_new_book_without_git_on_path_writes_nothing(tmp_path, monkeypatch):
+    empty_bin = tmp_path / "bin"
+    empty_bin.mkdir()
+    monkeypatch.setenv("PATH", str(empty_bin))
+    with pytest.raises(LabhooksError, match="git is not installed"):
+        minutes.new_book(tmp_path / "b", author="Ada")
+    assert not (tmp_path / "b").exists()
+
+
+def test_quarto_yaml_spelling_is_found_too(tmp_path):
+    repo = make_book(tmp_path / "book", commit=False)
+    (repo.path / "_quarto.yml").rename(repo.path / "_quarto.yaml")
+    repo.commit("yaml spelling")
+    proc = labhooks("new-minute", "Deep Sets", "--kind", "paper", "--citekey", "vaswani2017", cwd=repo.path / "papers")
+    assert proc.returncode == 0, proc.stderr
+    assert numstat(repo, "_quarto.yaml") == [(1, 0, "_quarto.yaml")]
+    assert checkbook.check_book(repo.path) == []
+
+
+def test_file_without_final_newline(tmp_path):
+    repo = make_book(tmp_path / "book", "papers-last", commit=False)
+    config = repo.path / "_quarto.yml"
+    text = config.read_text()
+    config.write_text(text[: text.index("\n\n# references")])  # ends on the last paper, no newline
+    repo.commit("no final newline")
+    minutes.new_minute("Deep Sets", "paper", cwd=repo.path)
+    assert config.read_text().endswith('        - "papers/graph_networks.ipynb"\n        - papers/deep_sets.md\n')
+    # git counts the old last line as changed (it gains its newline); nothing else moves
+    assert numstat(repo, "_quarto.yml") == [(2, 1, "_quarto.yml")]

@@ -13,7 +13,7 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-from guardkit import MiB, Repo, add_then_delete, clone_pair, labhooks, push, remote_refs, snapshot_worktree, text
+from guardkit import MiB, Repo, clone_pair, labhooks, push, remote_refs, snapshot_worktree, text
 
 
 @pytest.fixture(scope="session")
@@ -70,6 +70,16 @@ def project(tmp_path, precommit_source):
     return work, remote, {"PRE_COMMIT_HOME": str(home)}
 
 
+def _sneak_in(work: Repo, rel: str = "data/cache.db", size: int = 101 * MiB) -> None:
+    """A big blob added and deleted again in commits that skipped the commit hook (made
+    before the hooks were installed, or with --no-verify): only the push stage can catch it."""
+    work.big(rel, size)
+    work.git("add", "-A")
+    work.git("commit", "-q", "--no-verify", "-m", f"add {rel}")
+    work.git("rm", "-q", "--", rel)
+    work.git("commit", "-q", "--no-verify", "-m", f"remove {rel}")
+
+
 def _commit(work: Repo, env: dict, message: str) -> subprocess.CompletedProcess:
     work.git("add", "-A")
     return subprocess.run(["git", "commit", "-q", "-m", message], cwd=work.path, capture_output=True,
@@ -90,7 +100,7 @@ def test_commit_stage_refuses_101_mib_and_accepts_99(project):
 def test_push_stage_refuses_blob_added_then_deleted(project):
     work, remote, env = project
     assert push(work, "origin", "main", env=env).returncode == 0
-    add_then_delete(work)
+    _sneak_in(work)
     proc = push(work, "origin", "main", env=env)
     assert proc.returncode != 0
     out = text(proc)
@@ -101,7 +111,7 @@ def test_push_stage_refuses_blob_added_then_deleted(project):
 def test_push_stage_first_push_to_empty_remote(project):
     # pre-commit sets no PRE_COMMIT_FROM_REF here: the guard falls back to the branch
     work, remote, env = project
-    add_then_delete(work)
+    _sneak_in(work)
     proc = push(work, "-u", "origin", "main", env=env)
     assert proc.returncode != 0 and "data/cache.db" in text(proc)
     assert remote_refs(remote) == {}
@@ -114,7 +124,7 @@ def test_precommit_sees_only_the_first_ref_and_install_hooks_closes_the_gap(proj
     work.write("good.txt")
     work.commit("good")
     work.git("switch", "-q", "-c", "zzz-bad", "main")
-    add_then_delete(work)
+    _sneak_in(work)
     # the documented gap: pre-commit describes one ref to its hooks, so the bad second ref slips by
     gap = push(work, "--dry-run", "origin", "aaa-good", "zzz-bad", env=env)
     assert gap.returncode == 0, text(gap)
@@ -131,7 +141,8 @@ def test_push_stage_args_and_installed_wheel_layout(project, precommit_source):
     _write_config(work, source, rev, push_args="--max, 2M")
     work.commit("stricter push limit")
     work.big("mid.bin", 3 * MiB)
-    work.commit("3 MiB")
+    work.git("add", "-A")
+    work.git("commit", "-q", "--no-verify", "-m", "3 MiB")
     proc = push(work, "origin", "main", env=env)
     assert proc.returncode != 0 and "mid.bin  3.0 MiB" in text(proc)
     # the environment pre-commit built holds labhooks as a wheel: its hook scripts must be there

@@ -350,7 +350,7 @@ def test_partial_clone_reports_unknown_sizes_and_fetches_nothing(history, tmp_pa
     subprocess.run(["git", "clone", "-q", "--filter=blob:none", f"file://{history.path}", str(clone)],
                    check=True)
     partial = Repo(clone)
-    assert partial.git("config", "--get", "extensions.partialclone").strip() == "origin"
+    assert partial.git("config", "--get", "remote.origin.promisor").strip() == "true"
     before = _object_count(partial)
     truth = reachable_blobs(history)
     head_blobs = {line.split()[2] for line in partial.git("ls-tree", "-r", "HEAD").splitlines()}
@@ -378,6 +378,7 @@ def test_partial_clone_reports_unknown_sizes_and_fetches_nothing(history, tmp_pa
 @pytest.mark.parametrize("args, message", [
     (["--max", "12Q"], "invalid size '12Q'"),
     (["--max", "-5M"], "invalid size"),
+    (["--max", "0"], "--max must be more than 0 bytes"),
     (["--top", "-1"], "--top must be a whole number"),
     (["--top", "many"], "--top must be a whole number"),
     (["--by", "colour"], "--by must be one of"),
@@ -409,3 +410,24 @@ def test_odd_paths_survive_in_json(repo):
     assert paths == {"dåta/with space/naïve file.bin", "tab\there.txt"}
     groups, _ = scan_json(repo, "--by", "dir")
     assert {g["key"] for g in groups} == {"dåta/with space", "."}
+
+
+def test_blob_reached_only_through_a_tag_is_listed_without_a_commit(history):
+    loose = history.git("hash-object", "-w", "--stdin", input="tagged bytes, in no commit\n").strip()
+    history.git("tag", "loose-blob", loose)
+    records, summary = scan_json(history, "--top", "0")
+    record = by_oid(records)[loose]
+    assert record["commit"] is None and record["size"] == len("tagged bytes, in no commit\n")
+    assert summary["blobs"] == len(reachable_blobs(history))
+    authors, _ = scan_json(history, "--by", "author", "--top", "0")
+    assert "(no commit)" in {a["key"] for a in authors}
+    assert sum(a["count"] for a in authors) == summary["blobs"]
+
+
+def test_blob_sizes_reports_a_missing_object_as_unknown(history):
+    from labhooks.scan import blob_sizes
+
+    present = history.rev("HEAD:README.md").encode()
+    absent = b"0123456789abcdef0123456789abcdef01234567"
+    sizes = blob_sizes([present, absent, present], cwd=history.path)
+    assert list(sizes) == [len("# demo\n"), -1, len("# demo\n")]

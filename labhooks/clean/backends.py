@@ -28,11 +28,13 @@ class Backend:
     strips: bool = True  # False: big files become LFS pointers instead of disappearing
     notes: list[str] = field(default_factory=list)
 
-    def command(self, max_bytes: int, protect_head: bool = False) -> list[str]:
+    def command(self, max_bytes: int, protect_head: bool = False, gitdir: Path | None = None) -> list[str]:
         if self.name == "bfg":
             cmd = [*self.launcher, "--strip-blobs-bigger-than", git_size_arg(max_bytes)]
             if not protect_head:
                 cmd.append("--no-blob-protection")
+            if gitdir is not None:
+                cmd.append(str(gitdir))  # BFG's <repo>: named, rather than trusting its working directory
             return cmd
         if self.name == "filter-repo":
             # --partial keeps filter-repo from deleting the origin remote, from turning
@@ -67,7 +69,7 @@ class Backend:
         except (AttributeError, OSError, ValueError):
             out = None
         proc = subprocess.run(
-            self.command(max_bytes, protect_head), cwd=root, stdin=subprocess.DEVNULL,
+            self.command(max_bytes, protect_head, git_dir(root)), cwd=root, stdin=subprocess.DEVNULL,
             stdout=out if out is not None else subprocess.PIPE,
             stderr=subprocess.STDOUT if out is None else None, env=git_env(),
         )

@@ -65,6 +65,7 @@ def run(options: Options, cwd=None, out: Callable[[str], None] = print,
     max_bytes = preflight.parse_max(options.max_size)
     root, gitdir = preflight.find_repository(cwd)
     preflight.ensure_nothing_in_progress(gitdir)
+    preflight.ensure_complete_history(root)
     preflight.ensure_clean(root)
     backend = backends.resolve(options.backend, options.bfg_jar)
     if options.protect_head and backend.name != "bfg":
@@ -74,8 +75,9 @@ def run(options: Options, cwd=None, out: Callable[[str], None] = print,
     leftovers = pins.existing_pins(root)
     if leftovers:
         raise LabhooksError(
-            f"{len(leftovers)} ref(s) under {pins.PIN_NAMESPACE} are left from an interrupted clean: "
-            "restore from its backup, or delete them (git update-ref -d REF) and run again", 2
+            f"{len(leftovers)} ref(s) under {pins.PIN_NAMESPACE} are left from an interrupted clean or a restore: "
+            "once the repository is as you want it, delete them with git for-each-ref "
+            f"--format='delete %(refname)' {pins.PIN_NAMESPACE} | git update-ref --stdin, and run again", 2
         )
     backup_dir = None
     if not options.no_backup:
@@ -83,7 +85,8 @@ def run(options: Options, cwd=None, out: Callable[[str], None] = print,
 
     # 2. plan
     the_plan = planning.make_plan(root, max_bytes, options.protect_head)
-    out(f"Repository {root}; backend {backend.name}: {' '.join(backend.command(max_bytes, options.protect_head))}")
+    shown = backend.command(max_bytes, options.protect_head, gitdir if backend.name == "bfg" else None)
+    out(f"Repository {root}; backend {backend.name}: {' '.join(shown)}")
     if not the_plan.blobs:
         out(f"Nothing to do: no blob over {preflight.describe_limit(max_bytes)} is reachable from any ref or stash entry.")
         if the_plan.unreachable_big:

@@ -9,6 +9,7 @@ from labhooks.clean.refs import Ref, list_refs, stash_entries
 from labhooks.plumbing import (
     BlobOrigin, blobs_at_least, find_blob_origins, quote_path, run_git, store_blobs_at_least,
 )
+from labhooks.errors import LabhooksError
 from labhooks.sizes import format_size
 
 
@@ -85,6 +86,11 @@ def make_plan(root: Path, max_bytes: int, protect_head: bool = False) -> Plan:
     stash = stash_entries(root)
     revs = history_revs(stash)
     query = blobs_at_least(revs, max_bytes + 1, root)
+    if query.missing:
+        raise LabhooksError(
+            f"{query.missing} object(s) are missing locally (a partial clone?): their sizes are unknown, "
+            "so the plan would be incomplete; fetch them first (git fetch --refetch or a full clone)", 2
+        )
     protected: set[str] = set()
     if protect_head:
         protected = {oid for oid in head_blobs(root).values()} & {b.oid for b in query.blobs}

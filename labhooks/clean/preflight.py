@@ -41,6 +41,13 @@ def ensure_nothing_in_progress(gitdir: Path) -> None:
             )
 
 
+def ensure_complete_history(root: Path) -> None:
+    """A shallow clone's missing ancestors cannot be rewritten, only grafted over: refuse."""
+    shallow = run_git(["rev-parse", "--is-shallow-repository"], root, check=False).stdout.strip()
+    if shallow == "true":
+        raise LabhooksError(f"{root} is a shallow clone: fetch the whole history first (git fetch --unshallow)", 2)
+
+
 def ensure_clean(root: Path) -> None:
     """Refuse staged or unstaged changes to tracked files; untracked files are left alone."""
     run_git(["update-index", "-q", "--refresh"], root, check=False)

@@ -32,6 +32,8 @@ def new_minute(title, kind, author, date, slug, fmt, citekey, book_dir, dry_run)
         f"{edit.config.name} {how} (line {lines})"
     )
     if dry_run:
+        for _, text in edit.added_lines:
+            click.echo(f"    + {text}")
         return 0
     click.echo(f"Images for this minute go in {result.image_folder}/; link them as {result.image_folder.split('/')[-1]}/<file>.")
     if result.kind == "paper" and not result.citekey_known:
@@ -72,8 +74,9 @@ def new_book(directory, title, author, dry_run):
 
 @click.command("check-book")
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
-def check_book(directory):
+@click.option("--staged", is_flag=True, help="Only what a commit would hold: skip untracked files.")
+def check_book(directory, staged):
     """Check the minutes book at (or above) DIRECTORY, default here; exit 1 on problems."""
     from labhooks import checkbook
 
-    return checkbook.run([str(directory)] if directory is not None else [])
+    return checkbook.run([str(directory)] if directory is not None else [], staged_only=staged)

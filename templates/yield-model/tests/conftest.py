@@ -18,5 +18,7 @@ def sample_frame() -> pd.DataFrame:
 def sample_rxn(sample_frame) -> list[str]:
     return list(sample_frame["rxn"])
 
+# Tiny models: one thread avoids oversubscription on shared CI machines.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 # What the entry points set: ${paths.root_dir} resolves to this project.
 os.environ["PROJECT_ROOT"] = str(PROJECT_ROOT)

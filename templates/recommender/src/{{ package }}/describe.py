@@ -33,9 +33,20 @@ def offline_robocrys() -> None:
 
     class OfflineMoleculeNamer(MoleculeNamer):
         offline = True
+        # robocrys reloads its gzipped molecule table for every structure (seconds each);
+        # the table is read-only, so one copy serves every namer
+        _shared_db = None
 
-        def __init__(self, use_online_pubchem: bool = False, **kwargs):
-            super().__init__(use_online_pubchem=False, **kwargs)
+        def __init__(self, use_online_pubchem: bool = False, name_preference=MoleculeNamer.name_sources):
+            cls = type(self)
+            if cls._shared_db is None:
+                super().__init__(use_online_pubchem=False, name_preference=name_preference)
+                cls._shared_db = self.molecule_db
+                return
+            self.molecule_db = cls._shared_db
+            self.matched_molecules = {}
+            self.use_online_pubchem = False
+            self.name_preference = tuple(list(name_preference) + list(self.name_sources))
 
         def get_name_from_pubchem(self, smiles):
             return None
@@ -46,9 +57,17 @@ def offline_robocrys() -> None:
 class RobocrysDescriber:
     """One Robocrystallographer paragraph per structure."""
 
-    def __init__(self, *, describe_oxidation_states: bool = True, describe_bond_lengths: bool = True,
-                 symprec: float = 0.01):
+    MINERAL_MATCHING = ("aflow", "fingerprint", "off")
+
+    def __init__(self, *, mineral_matching: str = "aflow", describe_oxidation_states: bool = True,
+                 describe_bond_lengths: bool = True, symprec: float = 0.01):
+        """``mineral_matching``: ``aflow`` is robocrys' default (AFLOW prototype matching,
+        then fingerprints; seconds per structure); ``fingerprint`` skips the AFLOW step
+        (several times faster, occasionally a looser mineral name); ``off`` names none."""
+        if mineral_matching not in self.MINERAL_MATCHING:
+            raise ValueError(f"mineral_matching must be one of {self.MINERAL_MATCHING}, not {mineral_matching!r}")
         self.options = {
+            "mineral_matching": mineral_matching,
             "describe_oxidation_states": describe_oxidation_states,
             "describe_bond_lengths": describe_bond_lengths,
             "symprec": symprec,
@@ -69,8 +88,10 @@ class RobocrysDescriber:
             offline_robocrys()
             from robocrys import StructureCondenser, StructureDescriber
 
-            self._condenser = StructureCondenser(symprec=self.options["symprec"])
+            self._condenser = StructureCondenser(symprec=self.options["symprec"],
+                                                 mineral_matcher=_mineral_matcher(self.options["mineral_matching"]))
             self._describer = StructureDescriber(
+                describe_mineral=self.options["mineral_matching"] != "off",
                 describe_oxidation_states=self.options["describe_oxidation_states"],
                 describe_bond_lengths=self.options["describe_bond_lengths"],
             )
@@ -83,6 +104,19 @@ class RobocrysDescriber:
             condensed = self._condenser.condense_structure(structure)
             text = self._describer.describe(condensed)
         return _NUMPY_REPR.sub(r"\1", text)
+
+
+def _mineral_matcher(mode: str):
+    from robocrys.condense.mineral import MineralMatcher
+
+    if mode == "aflow":
+        return MineralMatcher()
+
+    class FingerprintMineralMatcher(MineralMatcher):
+        def get_aflow_matches(self, structure):
+            return None
+
+    return FingerprintMineralMatcher(use_fingerprint_matching=mode == "fingerprint")
 
 
 def composition_text(structure) -> str:

@@ -211,7 +211,7 @@ def train(x: np.ndarray, y: np.ndarray, tasks: list[str], config: TrainConfig | 
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
-            epoch_loss += float(loss)
+            epoch_loss += loss.item()
             batches += 1
         history.append(epoch_loss / max(batches, 1))
     if not all(math.isfinite(h) for h in history):

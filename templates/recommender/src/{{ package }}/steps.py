@@ -112,6 +112,15 @@ def read_materials(path: Path) -> tuple[list[Material], list[dict]]:
 # ---------------------------------------------------------------- steps
 
 
+def _describer(cfg):
+    from .describe import RobocrysDescriber
+
+    try:
+        return RobocrysDescriber(mineral_matching=cfg.describe.mineral_matching)
+    except ValueError as exc:
+        raise StepError(str(exc)) from None
+
+
 def describe(cfg) -> Path:
     from .describe import composition_text, describe_structures
     from .structures import crystal_system
@@ -122,7 +131,8 @@ def describe(cfg) -> Path:
         raise StepError("the library has duplicate ids")
     structures = [m.structure for m in materials]
     if cfg.describe.text == "robocrys":
-        texts, stats = describe_structures(structures, cache_dir=Path(cfg.paths.cache), n_jobs=cfg.describe.n_jobs)
+        texts, stats = describe_structures(structures, cache_dir=Path(cfg.paths.cache), describer=_describer(cfg),
+                                           n_jobs=cfg.describe.n_jobs)
     elif cfg.describe.text == "none":
         texts, stats = [None] * len(structures), {"hits": 0, "misses": 0}
     else:
@@ -209,7 +219,7 @@ def resolve_query(cfg, materials, records, embeddings, ids):
         encoder = enc.Encoder.load(_require(run_dir(cfg) / "encoder.pkl", "embed"))
         text = None
         if encoder.needs == enc.TEXT:
-            text = describe_structures([structure], cache_dir=Path(cfg.paths.cache))[0][0]
+            text = describe_structures([structure], cache_dir=Path(cfg.paths.cache), describer=_describer(cfg))[0][0]
         material = Material(path.stem, structure)
         vector = encoder.encode([enc.view(material, encoder.needs, text, composition_text(structure))])[0]
         digest = structure_hash(structure)

@@ -146,13 +146,14 @@ def load_materials_project(
     return materials
 
 
-def structure_hash(structure, decimals: int = 5) -> str:
-    """Content hash of a structure (species, lattice, fractional coordinates, rounded so
-    that float noise from re-reading a file does not change it)."""
+def structure_hash(structure, decimals: int = 4) -> str:
+    """Content hash of a structure: species, lattice lengths and angles (so a rotated
+    cell, as a CIF round trip gives, hashes the same) and fractional coordinates,
+    rounded so that float noise from re-reading a file does not change it."""
     payload = {
-        "lattice": [[round(x, decimals) for x in row] for row in structure.lattice.matrix.tolist()],
+        "lattice": [round(x, decimals) + 0.0 for x in structure.lattice.parameters],
         "sites": [
-            [site.species_string, [round(x % 1.0, decimals) % 1.0 for x in site.frac_coords.tolist()]]
+            [site.species_string, [round(x % 1.0, decimals) % 1.0 + 0.0 for x in site.frac_coords.tolist()]]
             for site in structure
         ],
     }

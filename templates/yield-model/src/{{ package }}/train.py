@@ -1,7 +1,7 @@
 """Train one model on one split and write its metrics, plots and predictions.
 
     python -m <package>.train experiment=full_model data=buchwald_hartwig data.split=FullCV_01
-    python -m <package>.train -m experiment=rf_morgan +sweep=fullcv
+    python -m <package>.train -m experiment=rf_morgan sweep=fullcv
 """
 
 from __future__ import annotations
@@ -36,6 +36,11 @@ class EpochTimer(L.Callback):
     def on_train_epoch_end(self, trainer, pl_module):
         if self._start is not None:
             self.durations.append(time.perf_counter() - self._start)
+            loss = trainer.callback_metrics.get("train/loss")
+            log.info(
+                "epoch %d: %.1f s, train loss %s",
+                trainer.current_epoch, self.durations[-1], "n/a" if loss is None else f"{float(loss):.4f}",
+            )
 
 
 def make_trainer(cfg: DictConfig, out_dir: Path, callbacks=(), **overrides):
@@ -141,6 +146,10 @@ def run(cfg: DictConfig) -> dict | None:
     from .metrics import write_run_outputs
 
     L.seed_everything(cfg.seed, workers=True)
+    if cfg.get("torch_threads"):
+        import torch
+
+        torch.set_num_threads(int(cfg.torch_threads))
     out_dir = Path(cfg.paths.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     split = load_split(cfg.data, cfg.seed)

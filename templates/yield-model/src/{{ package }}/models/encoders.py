@@ -69,10 +69,38 @@ class SmilesEncoder(nn.Module):
 
     def forward(self, batch) -> torch.Tensor:
         tokens = batch["tokens"][:, : self.max_len]
+        padding = tokens.eq(self.pad_id)
         positions = torch.arange(tokens.shape[1], device=tokens.device)
         x = self.dropout(self.tokens(tokens) + self.positions(positions)[None])
-        x = self.encoder(x, src_key_padding_mask=tokens.eq(self.pad_id))
-        return self.pooler(self.norm(x)[:, 0])
+        *inner, last = self.encoder.layers
+        for layer in inner:
+            x = layer(x, src_key_padding_mask=padding)
+        return self.pooler(self.norm(first_position_only(last, x, padding)))
+
+
+def first_position_only(layer: nn.TransformerEncoderLayer, x, padding) -> torch.Tensor:
+    """``layer(x)[:, 0]`` computed for the first position alone.
+
+    The pooler reads only [CLS], so the last layer needs one query attending over all
+    keys: this skips the quadratic attention and the feed-forward of every other
+    token, which is most of the SMILES branch's cost with one layer.
+    """
+    def attend(query, memory):
+        out = layer.self_attn(query, memory, memory, key_padding_mask=padding, need_weights=False)[0]
+        return layer.dropout1(out)
+
+    def feed_forward(h):
+        return layer.dropout2(layer.linear2(layer.dropout(layer.activation(layer.linear1(h)))))
+
+    h = x[:, :1]
+    if layer.norm_first:
+        memory = layer.norm1(x)
+        h = h + attend(memory[:, :1], memory)
+        h = h + feed_forward(layer.norm2(h))
+    else:
+        h = layer.norm1(h + attend(h, x))
+        h = layer.norm2(h + feed_forward(h))
+    return h[:, 0]
 
 
 class MixtureOfExperts(nn.Module):

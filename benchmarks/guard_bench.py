@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""Benchmarks for the large-file guard (not a test: prints figures, asserts nothing).
+
+    python benchmarks/guard_bench.py [--runs 9] [--workdir DIR] [--skip-history]
+
+1. commit mode, 10,000 staged small files: labhooks-check-large vs pre-commit-hooks'
+   check-added-large-files, both given every name, as pre-commit would call them (target <= 1.0).
+2. push mode, a 500-commit range: labhooks-check-large --push fed a pre-push line vs the raw
+   ``git rev-list --objects RANGE | git cat-file --batch-check`` pipeline (target <= 1.3).
+3. start-up, nothing to check: ``labhooks check-large`` and ``labhooks-check-large`` in a
+   clean repository (target <= 150 ms median), with peak RSS.
+4. (issue 3) ``check-large --all --max 100M`` on a big synthetic history, with no blob that
+   big (target <= 0.25x the raw --all pipeline) and with one (target <= 1.2x).
+
+Each figure is the median of --runs runs; the runs of two commands being compared are
+interleaved in the same process so both see the same machine state.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+MAKE_HISTORY = HERE.parent.parent / "shared" / "tools" / "make_history.py"
+BIN = Path(sys.executable).parent  # console scripts of this interpreter, not pyenv shims
+
+
+def tool(name: str) -> str:
+    path = BIN / name
+    if path.exists():
+        return str(path)
+    found = shutil.which(name)
+    if not found:
+        sys.exit(f"guard_bench: {name} not found (pip install -e . pre-commit-hooks)")
+    return found
+
+
+def timed(cmd, cwd, stdin_bytes: bytes | None = None, shell: bool = False) -> tuple[float, int, int]:
+    """(seconds, exit code, peak RSS in KiB of the process tree's largest member)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, shell=shell, stdin=subprocess.PIPE if stdin_bytes is not None else subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if stdin_bytes is not None:
+        proc.stdin.write(stdin_bytes)
+        proc.stdin.close()
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return elapsed, proc.returncode, usage.ru_maxrss
+
+
+def compare(label: str, ours, theirs, runs: int, target: float | None = None) -> dict:
+    """Interleave runs of two (cmd, cwd, stdin, shell) tuples; report medians and the ratio."""
+    a, b, rss_a, rss_b, codes = [], [], [], [], set()
+    for _ in range(runs):
+        t, code, rss = timed(*ours)
+        a.append(t), rss_a.append(rss), codes.add(("ours", code))
+        t, code, rss = timed(*theirs)
+        b.append(t), rss_b.append(rss), codes.add(("theirs", code))
+    ma, mb = statistics.median(a), statistics.median(b)
+    ratio = ma / mb
+    verdict = "" if target is None else (" PASS" if ratio <= target else " FAIL") + f" (target <= {target})"
+    print(f"{label}\n  labhooks : median {ma * 1000:8.1f} ms  (min {min(a) * 1000:.1f}, max {max(a) * 1000:.1f}), "
+          f"peak RSS {max(rss_a) / 1024:.1f} MiB\n  baseline : median {mb * 1000:8.1f} ms  "
+          f"(min {min(b) * 1000:.1f}, max {max(b) * 1000:.1f}), peak RSS {max(rss_b) / 1024:.1f} MiB\n"
+          f"  ratio    : {ratio:.3f}{verdict}   exit codes {sorted(codes)}", flush=True)
+    return {"ours": ma, "theirs": mb, "ratio": ratio}
+
+
+def git(*args, cwd, **kw):
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True, **kw).stdout
+
+
+def bench_commit(work: Path, runs: int) -> None:
+    repo = work / "commit10k"
+    if not repo.exists():
+        git("init", "-q", str(repo), cwd=work)
+        for i in range(10_000):
+            d = repo / f"src/pkg{i % 100}"
+            d.mkdir(parents=True, exist_ok=True)
+            (d / f"module_{i}.py").write_text(f"VALUE = {i}\n" * (1 + i % 20))
+        git("add", "-A", cwd=repo)
+    names = git("diff", "--cached", "--name-only", "-z", cwd=repo).split("\0")
+    names = [n for n in names if n]
+    assert len(names) == 10_000
+    compare(
+        "1. commit mode, 10,000 staged small files (every name on the command line)",
+        ([tool("labhooks-check-large"), *names], repo, None, False),
+        ([tool("check-added-large-files"), *names], repo, None, False),
+        runs, target=1.0,
+    )
+
+
+def make_history(path: Path, *args: str) -> Path:
+    if not path.exists():
+        subprocess.run([sys.executable, str(MAKE_HISTORY), str(path), *args], check=True,
+                       stdout=subprocess.DEVNULL)
+    return path
+
+
+def bench_push(work: Path, runs: int) -> None:
+    guard = tool("labhooks-check-large")
+    cases = (
+        ("2a. push mode, 500-commit range on top of a pushed history (HEAD~500..HEAD), 5 files/commit",
+         "push-history", ("--commits", "3000", "--files-per-commit", "5", "--tree-files", "3000"), True),
+        ("2b. push mode, first push of a 500-commit history to an empty remote, 5 files/commit",
+         "push-first", ("--commits", "500", "--files-per-commit", "5", "--tree-files", "3000"), False),
+        ("2c. push mode, 500-commit range (HEAD~500..HEAD), 60 files/commit in a 30,000-file tree",
+         "push-heavy", ("--commits", "1500", "--files-per-commit", "60", "--tree-files", "30000"), True),
+    )
+    for label, name, spec, incremental in cases:
+        repo = make_history(work / name, *spec)
+        head = git("rev-parse", "HEAD", cwd=repo).strip()
+        base = git("rev-parse", "HEAD~500", cwd=repo).strip() if incremental else "0" * 40
+        line = f"refs/heads/main {head} refs/heads/main {base}\n".encode()
+        raw = f"git rev-list --objects {head}" + (f" --not {base}" if incremental else "")
+        objects = git("rev-list", "--objects", "--count", head, *(["--not", base] if incremental else []), cwd=repo)
+        compare(f"{label} [{objects.strip()} objects]",
+                ([guard, "--push", "--remote", "origin"], repo, line, False),
+                (f"{raw} | git cat-file --batch-check >/dev/null", repo, None, True),
+                runs, target=1.3)
+        # the same check without the interpreter's start-up, to show where the time goes
+        code = ("import sys,time,statistics;from labhooks import guard;"
+                f"line={line!r};ts=[]\n"
+                f"for _ in range({runs}):\n"
+                " t=time.perf_counter();guard.check_push(104857600,52428800,[],remote='origin',stdin=line);"
+                "ts.append(time.perf_counter()-t)\n"
+                "print(statistics.median(ts))")
+        inproc = float(subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True,
+                                      check=True).stdout)
+        print(f"  in-process check_push (no interpreter start-up): median {inproc * 1000:.1f} ms", flush=True)
+
+
+def bench_startup(work: Path, runs: int) -> None:
+    repo = work / "startup"
+    if not repo.exists():
+        git("init", "-q", str(repo), cwd=work)
+        (repo / "README.md").write_text("hi\n")
+        git("add", "-A", cwd=repo)
+        git("-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qm", "x", cwd=repo)
+    for label, cmd in (("labhooks check-large", [tool("labhooks"), "check-large"]),
+                       ("labhooks-check-large", [tool("labhooks-check-large")])):
+        times, rss = [], []
+        for _ in range(runs):
+            t, code, peak = timed(cmd, repo)
+            assert code == 0
+            times.append(t), rss.append(peak)
+        med = statistics.median(times)
+        verdict = "PASS" if med <= 0.150 else "FAIL"
+        print(f"3. start-up, nothing to check: {label}\n  median {med * 1000:.1f} ms (min {min(times) * 1000:.1f}, "
+              f"max {max(times) * 1000:.1f}), peak RSS {max(rss) / 1024:.1f} MiB  {verdict} (target <= 150 ms)",
+              flush=True)
+    times = [timed([sys.executable, "-c", "pass"], repo)[0] for _ in range(runs)]
+    print(f"  (bare interpreter start-up on this machine: median {statistics.median(times) * 1000:.1f} ms)")
+
+
+def bench_history(work: Path, runs: int) -> None:
+    common = ("--commits", "20000", "--files-per-commit", "5", "--tree-files", "3000")
+    clean = make_history(work / "history-clean", *common)
+    big = make_history(work / "history-big", *common, "--big", "120@1000")
+    count = git("count-objects", "-v", cwd=clean)
+    print(f"4. --all on a synthetic history: 20,000 commits, {count.split()[count.split().index('in-pack:') + 1]} objects",
+          flush=True)
+    raw = "git rev-list --objects --all | git cat-file --batch-check >/dev/null"
+    compare("4a. check-large --all --max 100M, no blob that big",
+            ([tool("labhooks-check-large"), "--all", "--max", "100M"], clean, None, False),
+            (raw, clean, None, True), runs, target=0.25)
+    compare("4b. check-large --all --max 100M, one 120 MB blob buried in history",
+            ([tool("labhooks-check-large"), "--all", "--max", "100M"], big, None, False),
+            (raw, big, None, True), runs, target=1.2)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--workdir", type=Path, help="keep the generated repositories here (reused when present)")
+    parser.add_argument("--skip-history", action="store_true", help="skip the 20,000-commit --all benchmark")
+    args = parser.parse_args()
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="guard-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("GIT_CONFIG_NOSYSTEM", "1")
+    git_version = git("--version", cwd=work).strip()
+    print(f"guard_bench: {git_version}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+          f"{args.runs} runs each, work dir {work}, load average {os.getloadavg()[0]:.2f}", flush=True)
+    bench_startup(work, max(args.runs, 21))
+    bench_commit(work, args.runs)
+    bench_push(work, args.runs)
+    if not args.skip_history:
+        bench_history(work, max(3, args.runs // 2))
+    print(f"guard_bench: done, load average {os.getloadavg()[0]:.2f} (other work on the machine inflates every figure)")
+    if not args.workdir:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""Benchmark the ``yield-model`` starter project on the Buchwald-Hartwig data.
+
+Renders the project with ``labhooks new-project``, then trains each requested
+experiment on each requested published split through the project's own entry
+point (one subprocess per run, under a timeout) and prints the test metrics.
+
+    python benchmarks/yield_model_bench.py --runs rf_morgan:FullCV_01 full_model:FullCV_01 \\
+        --minutes 20 --threads 2
+
+Results go to benchmarks/results/yield_model.json (not committed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO.parent / "shared" / "data" / "buchwald_hartwig"
+PACKAGE = "bh_bench"
+
+# Published figures for context (mean R2 on FullCV unless noted).
+REFERENCE = {
+    "rf_morgan": "RF 0.92 (Ahneman 2018, DFT descriptors)",
+    "full_model": "Yield-BERT 0.95, graph nets ~0.97",
+    "Test1": "Yield-BERT 0.84",
+    "Test2": "Yield-BERT 0.84",
+    "Test3": "Yield-BERT 0.74",
+    "Test4": "Yield-BERT 0.54",
+}
+
+
+def render(workdir: Path) -> Path:
+    project = workdir / "project"
+    if (project / "pyproject.toml").is_file():
+        return project
+    workdir.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [sys.executable, "-m", "labhooks.cli", "new-project", "yield-model", str(project), "--name", PACKAGE],
+        check=True, capture_output=True, text=True,
+    )
+    return project
+
+
+def run_one(project, data, experiment, split, *, minutes, epochs, threads, timeout, extra) -> dict:
+    run_dir = project.parent / "runs" / f"{experiment}-{split}"
+    overrides = [
+        f"experiment={experiment}",
+        "data=buchwald_hartwig",
+        f"data.root={data}",
+        f"data.split={split}",
+        f"torch_threads={threads}",
+        f"hydra.run.dir={run_dir}",
+        f"paths.cache_dir={project.parent / 'cache'}",
+    ]
+    if not experiment.startswith("rf_"):
+        overrides += [
+            "trainer.enable_progress_bar=false",
+            f"trainer.max_epochs={epochs}",
+            f"trainer.max_time=00:00:{int(minutes):02d}:{int(round((minutes % 1) * 60)):02d}",
+        ]
+    else:
+        overrides.append(f"model.n_jobs={threads}")
+    overrides += list(extra)
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), PYTHONPATH=str(project / "src"))
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", f"{PACKAGE}.train", *overrides],
+        cwd=project, env=env, capture_output=True, text=True, timeout=timeout,
+    )
+    wall = time.perf_counter() - t0
+    (project.parent / f"{experiment}-{split}.log").write_text(proc.stdout + proc.stderr)
+    if proc.returncode != 0:
+        return {"experiment": experiment, "split": split, "error": proc.stderr.strip().splitlines()[-1:], "wall_seconds": wall}
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    metrics["wall_seconds"] = wall
+    return metrics
+
+
+def fmt(value, spec=".4f"):
+    return "n/a" if value is None or value != value else format(value, spec)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--workdir", type=Path, default=REPO / "benchmarks" / ".work" / "yield-model")
+    parser.add_argument("--runs", nargs="+", default=["rf_morgan:FullCV_01", "full_model:FullCV_01"],
+                        help="EXPERIMENT:SPLIT pairs")
+    parser.add_argument("--minutes", type=float, default=20.0, help="training wall-clock cap per neural run")
+    parser.add_argument("--epochs", type=int, default=60, help="epochs per neural run (cosine schedule length)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--set", dest="extra", nargs="*", default=[], help="extra Hydra overrides for every run")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "yield_model.json")
+    args = parser.parse_args(argv)
+    if not (args.data / "reactions.csv").is_file():
+        parser.error(f"no reactions.csv in {args.data}")
+    project = render(args.workdir)
+    results = []
+    header = f"{'experiment':20} {'split':10} {'R2':>7} {'MAE':>6} {'RMSE':>6} {'rho':>6} {'cov95':>6} {'epochs':>6} {'s/epoch':>8} {'train s':>8}"
+    print(header, flush=True)
+    for spec in args.runs:
+        experiment, split = spec.split(":")
+        timeout = int(args.minutes * 60 + 900)
+        m = run_one(project, args.data, experiment, split, minutes=args.minutes, epochs=args.epochs,
+                    threads=args.threads, timeout=timeout, extra=args.extra)
+        results.append(m)
+        if "error" in m:
+            print(f"{experiment:20} {split:10} FAILED {m['error']}", flush=True)
+            continue
+        print(
+            f"{experiment:20} {split:10} {fmt(m['r2']):>7} {fmt(m['mae'], '.2f'):>6} {fmt(m['rmse'], '.2f'):>6} "
+            f"{fmt(m['spearman_abs_err_uncertainty'], '.3f'):>6} {fmt(m['coverage_95'], '.3f'):>6} "
+            f"{m.get('epochs', '-')!s:>6} {fmt(m.get('epoch_seconds_median'), '.1f'):>8} {fmt(m['train_seconds'], '.0f'):>8}"
+            f"   ({REFERENCE.get(split if split.startswith('Test') else experiment, '')})",
+            flush=True,
+        )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"threads": args.threads, "runs": results}, indent=2))
+    print(f"results: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

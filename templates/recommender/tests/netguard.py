@@ -1,0 +1,64 @@
+"""No test may reach the network: every socket connection or name lookup that is not
+local is recorded and refused. Installed by conftest for this process and by the CLI
+tests for their subprocesses."""
+
+from __future__ import annotations
+
+import socket
+
+ATTEMPTS: list = []
+_LOCAL = {"localhost", "127.0.0.1", "::1", "", None}
+
+
+class NetworkBlocked(OSError):
+    pass
+
+
+def _is_local(host) -> bool:
+    return host in _LOCAL or (isinstance(host, str) and host.startswith("127."))
+
+
+def install() -> None:
+    if getattr(socket.socket.connect, "guarded", False):
+        return
+    real_connect, real_connect_ex, real_getaddrinfo = socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo
+
+    def refuse(what):
+        ATTEMPTS.append(what)
+        raise NetworkBlocked(f"network access attempted during tests: {what!r}")
+
+    def connect(self, address, *args):
+        if self.family == getattr(socket, "AF_UNIX", None) or _is_local(address[0] if isinstance(address, tuple) else address):
+            return real_connect(self, address, *args)
+        refuse(address)
+
+    def connect_ex(self, address, *args):
+        if self.family == getattr(socket, "AF_UNIX", None) or _is_local(address[0] if isinstance(address, tuple) else address):
+            return real_connect_ex(self, address, *args)
+        refuse(address)
+
+    def getaddrinfo(host, *args, **kwargs):
+        if _is_local(host):
+            return real_getaddrinfo(host, *args, **kwargs)
+        refuse(host)
+
+    connect.guarded = True
+    socket.socket.connect = connect
+    socket.socket.connect_ex = connect_ex
+    socket.getaddrinfo = getaddrinfo
+
+
+def run_module(module: str, argv: list[str]) -> None:
+    """Run ``python -m module argv...`` in this process with the guard on."""
+    import runpy
+    import sys
+
+    install()
+    sys.argv = [module, *argv]
+    runpy.run_module(module, run_name="__main__", alter_sys=True)
+
+
+if __name__ == "__main__":
+    import sys
+
+    run_module(sys.argv[1], sys.argv[2:])

@@ -1,0 +1,91 @@
+"""The ``yield-model`` starter project: rendered by the real CLI, its own test suite run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TEMPLATE = "yield-model"
+
+
+def labhooks(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "labhooks.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
+def snapshot(folder: Path) -> dict:
+    return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_list_shows_the_yield_model():
+    result = labhooks("new-project", "--list")
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.split()[:1] == [TEMPLATE]]
+    assert len(lines) == 1
+    assert "yield" in lines[0].lower() and len(lines[0].split()) > 2  # a one-line description follows
+
+
+def test_existing_non_empty_folder_is_refused_and_left_alone(tmp_path):
+    target = tmp_path / "busy"
+    target.mkdir()
+    (target / "notes.txt").write_text("mine\n")
+    before = snapshot(target)
+    result = labhooks("new-project", TEMPLATE, str(target))
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("labhooks:") and len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+    assert snapshot(target) == before
+
+
+@pytest.mark.parametrize("bad_name", ["../../x", "1abc", "a/b", "class"])
+def test_bad_project_names_are_refused_and_nothing_is_written(tmp_path, bad_name):
+    target = tmp_path / "proj"
+    result = labhooks("new-project", TEMPLATE, str(target), "--name", bad_name)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.strip().startswith("labhooks:") and "Traceback" not in result.stderr
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_dry_run_writes_nothing(tmp_path):
+    target = tmp_path / "dry"
+    result = labhooks("new-project", TEMPLATE, str(target), "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "would write" in result.stdout and "pyproject.toml" in result.stdout
+    assert not target.exists()
+
+
+@pytest.mark.slow
+def test_rendered_project_passes_its_own_test_suite(tmp_path):
+    target = tmp_path / "bh-yields"
+    result = labhooks("new-project", TEMPLATE, str(target), "--name", "BH Yields", "--author", "Ada Lovelace")
+    assert result.returncode == 0, result.stderr
+    package = target / "src" / "bh_yields"
+    for rel in ("__init__.py", "train.py", "evaluate.py", "models/encoders.py"):
+        assert (package / rel).is_file(), rel
+    files = [p for p in target.rglob("*") if p.is_file()]
+    assert not [p for p in files if p.name.endswith(".jinja") or "{{" in str(p)]
+    for path in files:
+        if path.suffix in (".py", ".yaml", ".toml", ".md"):
+            text = path.read_text(encoding="utf-8")
+            assert "{{" not in text and "{%" not in text, path
+        assert path.stat().st_size < 200_000, path  # only small files ship
+    pyproject = (target / "pyproject.toml").read_text()
+    assert 'name = "BH Yields"' in pyproject and "Ada Lovelace" in pyproject
+    hooks = (target / ".pre-commit-config.yaml").read_text()
+    assert "id: check-large" in hooks and "id: check-large-push" in hooks and "rev: v" in hooks
+    assert "bh_yields.summary.MultirunSummaryCallback" in (target / "configs/hydra/default.yaml").read_text()
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHONPATH"))}
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"],
+        cwd=target, env=env, capture_output=True, text=True, timeout=1500,
+    )
+    tail = tests.stdout[-4000:] + tests.stderr[-2000:]
+    assert tests.returncode == 0, tail
+    assert " passed" in tests.stdout and "failed" not in tests.stdout, tail
