@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -36,8 +37,16 @@ RECIPE = ["--commits", "5000", "--files-per-commit", "5", "--tree-files", "3000"
 STEP_RE = re.compile(r"^labhooks: (.*): done in ([0-9.]+) s$", re.MULTILINE)
 
 
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed(cmds: list[list[str]], cwd: Path, steps: dict | None = None) -> float:
+    """Wall seconds for the commands; their CPU seconds go in steps["cpu"] (less sensitive to
+    other work on a shared machine than wall time)."""
     start = time.perf_counter()
+    cpu_start = children_cpu()
     for cmd in cmds:
         began = time.perf_counter()
         proc = subprocess.run(cmd, cwd=cwd, check=True, stdin=subprocess.DEVNULL,
@@ -46,6 +55,8 @@ def timed(cmds: list[list[str]], cwd: Path, steps: dict | None = None) -> float:
             steps[" ".join(cmd[:3])] = round(time.perf_counter() - began, 2)
             for what, seconds in STEP_RE.findall(proc.stderr):
                 steps[what.split(" ")[0] + " " + what.split(" ")[1]] = float(seconds)
+    if steps is not None:
+        steps["cpu"] = round(children_cpu() - cpu_start, 2)
     return time.perf_counter() - start
 
 
@@ -100,7 +111,7 @@ def main(argv=None) -> int:
     parser.add_argument("--work", type=Path, default=Path("/tmp/labhooks-clean-bench"))
     args = parser.parse_args(argv)
     source = build_source(args.work)
-    results = {"ours_s": [], "hand_s": [], "ratio": [], "backup_s": []}
+    results = {"ours_s": [], "hand_s": [], "ratio": [], "cpu_ratio": [], "backup_s": []}
     sizes = {}
     for run in range(args.runs):
         ours_repo = fresh_copy(source, args.work / "ours")
@@ -114,7 +125,8 @@ def main(argv=None) -> int:
             times[name] = runner(repo, steps[name])
         # what clean-large spends besides the tools it runs: plan, pins, checks, Python start
         steps["ours"]["own work"] = round(times["ours"] - sum(
-            v for k, v in steps["ours"].items() if not k.startswith(sys.executable)), 2)
+            v for k, v in steps["ours"].items() if not k.startswith(sys.executable) and k != "cpu"), 2)
+        results["cpu_ratio"].append(round(steps["ours"]["cpu"] / steps["hand"]["cpu"], 3))
         results.setdefault("steps", []).append(steps)
         sizes["after_ours"], sizes["after_hand"] = store_bytes(ours_repo), store_bytes(hand_repo)
         results["ours_s"].append(round(times["ours"], 2))
@@ -139,6 +151,7 @@ def main(argv=None) -> int:
         "median_ours_s": statistics.median(results["ours_s"]),
         "median_hand_s": statistics.median(results["hand_s"]),
         "median_ratio": statistics.median(results["ratio"]),
+        "median_cpu_ratio": statistics.median(results["cpu_ratio"]),
         "median_backup_s": statistics.median(results["backup_s"]),
         **results,
         "store_bytes": sizes,

@@ -302,7 +302,6 @@ def precommit_revisions(env) -> list[str] | None:
 
 def check_push(max_size: int, warn: int | None, excludes: list[str], *, remote: str | None = None,
                stdin: bytes | None = None, env=None) -> Report:
-    plumbing.ensure_repo()
     env = os.environ if env is None else env
     revs = None if remote else precommit_revisions(env)
     if revs is None:
@@ -312,8 +311,11 @@ def check_push(max_size: int, warn: int | None, excludes: list[str], *, remote: 
                     "--push needs a pre-push hook's input on stdin or pre-commit's PRE_COMMIT_* "
                     "variables; to check the whole history use --all", 2)
             stdin = sys.stdin.buffer.read()
-        revs = push_revisions(_read_lines(stdin), remote or env.get("PRE_COMMIT_REMOTE_NAME"))
+        lines = _read_lines(stdin)
     report = Report("push", max_size, warn)
+    plumbing.ensure_repo()
+    if revs is None:
+        revs = push_revisions(lines, remote or env.get("PRE_COMMIT_REMOTE_NAME"))
     if revs:
         _check_revisions(report, revs, excludes)
     return report

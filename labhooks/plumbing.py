@@ -202,8 +202,11 @@ class _ObjectPipeline:
         )
         self.rev_list.stdout.close()  # cat-file owns the read end now
         payload = "".join(rev + "\n" for rev in self.revs)
-        self.rev_list.stdin.write(payload.encode("utf-8", "surrogateescape"))
-        self.rev_list.stdin.close()
+        try:
+            self.rev_list.stdin.write(payload.encode("utf-8", "surrogateescape"))
+            self.rev_list.stdin.close()
+        except BrokenPipeError:
+            pass  # rev-list died early (bad revision, not a repository): close() reports why
 
     def chunks(self) -> Iterator[bytes]:
         """Whole lines, about a MiB at a time."""

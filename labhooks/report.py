@@ -74,8 +74,20 @@ def record_dicts(result: ScanResult) -> list[dict]:
 
 
 def render_json(result: ScanResult) -> str:
-    return json.dumps([*record_dicts(result), summary_dict(result.summary)], indent=2,
-                      ensure_ascii=False)
+    records = [*record_dicts(result), summary_dict(result.summary)]
+    text = json.dumps(records, indent=2, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A path that is not valid UTF-8 (kept as surrogate escapes) cannot be written as
+        # UTF-8: escape everything non-ASCII instead, which is still valid JSON.
+        text = json.dumps(records, indent=2, ensure_ascii=True)
+    return text
+
+
+def _printable(text: str) -> str:
+    """``text`` with bytes that were not UTF-8 shown as ``\\xNN``, so it can be written."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 BLOB_CSV_FIELDS = ["record", "rank", "oid", "size", "at_head", "lfs_pointer", "commit", "date",
@@ -99,7 +111,7 @@ def render_csv(result: ScanResult) -> str:
         writer.writeheader()
         for row in record_dicts(result):
             commit = row.pop("commit") or {}
-            row["paths"] = "\n".join(row["paths"])
+            row["paths"] = "\n".join(_printable(p) for p in row["paths"])
             row["commit"] = commit.get("oid")
             for key in ("date", "author", "email", "subject"):
                 row[key] = commit.get(key)
@@ -108,6 +120,7 @@ def render_csv(result: ScanResult) -> str:
         writer = csv.DictWriter(out, GROUP_CSV_FIELDS, lineterminator="\n")
         writer.writeheader()
         for row in record_dicts(result):
+            row["key"] = _printable(row["key"])
             writer.writerow({k: _csv_value(v) for k, v in row.items()})
     return out.getvalue()
 
@@ -167,7 +180,7 @@ def _blob_rows(records: list[BlobRecord]) -> list[list[str]]:
             str(rank), format_size(r.size), r.oid[:10], _yes(r.at_head), _yes(r.lfs_pointer),
             c.oid[:10] if c else "", _short_date(c.date) if c else "", c.author if c else "",
             _clip(c.subject, _SUBJECT_WIDTH) if c else "",
-            ", ".join(quote_path(p) for p in r.paths),
+            ", ".join(quote_path(_printable(p)) for p in r.paths),
         ])
     return rows
 
@@ -181,7 +194,7 @@ def _group_rows(records: list[GroupRecord]) -> list[list[str]]:
         size = format_size(r.bytes)
         if r.unknown:
             size += f" (+{r.unknown} unknown)"
-        rows.append([str(rank), quote_path(r.key), f"{r.count:,}", size, format_size(r.head_bytes),
+        rows.append([str(rank), quote_path(_printable(r.key)), f"{r.count:,}", size, format_size(r.head_bytes),
                      f"{r.share * 100:.1f}%"])
     return rows
 
@@ -242,6 +255,16 @@ def print_rich(result: ScanResult, stream=None) -> None:
 
 def write_report(result: ScanResult, fmt: str, stream=None) -> None:
     stream = stream or sys.stdout
+    try:
+        _write(result, fmt, stream)
+        stream.flush()
+    except BrokenPipeError:
+        # The reader (``| head``) has seen enough; that is not an error.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+
+
+def _write(result: ScanResult, fmt: str, stream) -> None:
     if fmt == "json":
         stream.write(render_json(result) + "\n")
     elif fmt == "csv":

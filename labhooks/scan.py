@@ -543,7 +543,8 @@ def group_blobs(table: BlobTable, rows: list[int], by: str, top: int | None) -> 
         ids = array("l", (i if i >= 0 else len(authors) - 1 for i in table.commit_ids))
     else:
         keyer = {"path": str, "ext": extension_of, "dir": directory_of}[by]
-        key_of_id = [keyer(p.decode("utf-8", "surrogateescape")) for p in table.paths]
+        # Group keys are text for polars: bytes that are not UTF-8 become \xNN.
+        key_of_id = [keyer(p.decode("utf-8", "backslashreplace")) for p in table.paths]
         ids = table.path_ids
     picked = pl.Series("row", rows, dtype=pl.Int64)
     frame = pl.DataFrame({

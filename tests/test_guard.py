@@ -169,8 +169,10 @@ def test_gitlinks_are_skipped(repo, g, tmp_path):
 
 
 def test_not_a_repository(tmp_path):
-    for args in ([], ["--all"], ["--push"], ["x.bin"]):
-        proc = cli(tmp_path, *args, input=b"")
+    line = f"refs/heads/main {'a' * 40} refs/heads/main {'0' * 40}\n".encode()
+    for args, stdin in (([], b""), (["--all"], b""), (["--push"], b""), (["--push"], line),
+                        (["--push", "--remote", "origin"], line), (["--pre-receive"], line), (["x.bin"], b"")):
+        proc = cli(tmp_path, *args, input=stdin)
         assert proc.returncode == 2, args
         err = proc.stderr.decode()
         assert err.startswith("labhooks: not a git repository") and err.count("\n") == 1

@@ -238,3 +238,14 @@ def test_push_from_a_partial_clone_never_fetches(tmp_path):
     assert proc.returncode == 0, text(proc)
     assert f"{missing} object(s) are missing locally" in text(proc)
     assert clone.git("rev-list", "--objects", "--missing=print", "--all").count("\n?") == missing
+
+
+def test_bad_revisions_are_one_line_not_a_traceback(tmp_path):
+    work, _ = clone_pair(tmp_path)
+    for env, stdin in (
+        (_precommit_env(from_ref="no-such-ref", to_ref="HEAD"), None),
+        ({}, f"refs/heads/main {'a' * 40} refs/heads/main {'0' * 40}\n"),
+    ):
+        proc = cli(work.path, "--push", input=stdin or b"", env=env)
+        err = proc.stderr.decode()
+        assert proc.returncode == 2 and err.startswith("labhooks: ") and err.count("\n") == 1, err

@@ -431,3 +431,32 @@ def test_blob_sizes_reports_a_missing_object_as_unknown(history):
     absent = b"0123456789abcdef0123456789abcdef01234567"
     sizes = blob_sizes([present, absent, present], cwd=history.path)
     assert list(sizes) == [len("# demo\n"), -1, len("# demo\n")]
+
+
+def test_sha256_repository(tmp_path):
+    repo = Repo.init(tmp_path / "sha256", "--object-format=sha256")
+    repo.write("a.txt", "same bytes\n")
+    repo.write("b/a-copy.txt", "same bytes\n")
+    repo.big("big.bin", 200 * KiB)
+    repo.commit("two names for one blob")
+    records, summary = scan_json(repo)
+    assert summary["blobs"] == 2
+    shared = by_oid(records)[repo.rev("HEAD:a.txt")]
+    assert len(shared["oid"]) == 64 and len(shared["commit"]["oid"]) == 64
+    assert shared["paths"] == ["a.txt", "b/a-copy.txt"]
+    assert records[0]["size"] == 200 * KiB
+
+
+def test_path_that_is_not_utf8_is_still_written(repo):
+    blob = repo.git("hash-object", "-w", "--stdin", input="latin-1 name\n").strip()
+    subprocess.run([b"git", b"update-index", b"--add", b"--cacheinfo", b"100644," + blob.encode() + b",caf\xe9.txt"],
+                   cwd=repo.path, check=True)
+    repo.git("commit", "-q", "-m", "odd bytes")
+    records, _ = scan_json(repo)
+    assert records[0]["paths"] == ["caf\udce9.txt"]  # the escape Python uses for the raw byte
+    for fmt in ("table", "csv"):
+        proc = labhooks(repo.path, "scan", "--format", fmt)
+        assert proc.returncode == 0, proc.stderr
+        assert "caf\\xe9.txt" in proc.stdout
+    groups = labhooks(repo.path, "scan", "--by", "path", "--format", "csv")
+    assert groups.returncode == 0 and "caf\\xe9.txt" in groups.stdout

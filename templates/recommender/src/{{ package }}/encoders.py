@@ -122,27 +122,21 @@ class HuggingFaceEncoder(Encoder):
             self._model.eval().to(self.device)
 
     def windows(self, text: str) -> list[list[int]]:
-        """Token ids of each window, special tokens included."""
+        """Token ids of each window of at most ``max_length`` tokens, special tokens included."""
         self._load()
-        tokenizer = self._tokenizer
-        ids = tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"]
-        room = self.max_length - tokenizer.num_special_tokens_to_add(pair=False)
-        chunks = [ids[i:i + room] for i in range(0, len(ids), room)] or [[]]
-        return [tokenizer.build_inputs_with_special_tokens(chunk) for chunk in chunks]
+        encoded = self._tokenizer(text, max_length=self.max_length, truncation=True,
+                                  return_overflowing_tokens=True, add_special_tokens=True)
+        ids = encoded["input_ids"]
+        return [list(w) for w in ids] if ids and isinstance(ids[0], list) else [list(ids)]
 
-    def encode(self, items):
+    def pool_windows(self, windows: list[list[int]]) -> np.ndarray:
+        """Mean over tokens (attention mask applied) of the last hidden states, one row
+        per window, not normalised."""
         import torch
 
         self._load()
-        texts = list(items)
-        owners, windows = [], []
-        for row, text in enumerate(texts):
-            for window in self.windows(text):
-                owners.append(row)
-                windows.append(window)
         pad = self._tokenizer.pad_token_id or 0
-        sums = np.zeros((len(texts), self._model.config.hidden_size), dtype=np.float64)
-        counts = np.zeros(len(texts))
+        rows = []
         with torch.inference_mode():
             for start in range(0, len(windows), self.batch_size):
                 batch = windows[start:start + self.batch_size]
@@ -152,12 +146,23 @@ class HuggingFaceEncoder(Encoder):
                 for i, window in enumerate(batch):
                     ids[i, : len(window)] = torch.tensor(window)
                     mask[i, : len(window)] = 1
-                states = self._model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).last_hidden_state
+                states = self._model(input_ids=ids.to(self.device),
+                                     attention_mask=mask.to(self.device)).last_hidden_state
                 weights = mask.to(states.device).unsqueeze(-1).to(states.dtype)
-                pooled = (states * weights).sum(1) / weights.sum(1).clamp(min=1)
-                for owner, vector in zip(owners[start:start + self.batch_size], pooled.cpu().numpy()):
-                    sums[owner] += vector
-                    counts[owner] += 1
+                rows.append(((states * weights).sum(1) / weights.sum(1).clamp(min=1)).cpu().numpy())
+        return np.concatenate(rows).astype(np.float64)
+
+    def encode(self, items):
+        texts = list(items)
+        owners, windows = [], []
+        for row, text in enumerate(texts):
+            for window in self.windows(text):
+                owners.append(row)
+                windows.append(window)
+        pooled = self.pool_windows(windows)
+        sums = np.zeros((len(texts), pooled.shape[1]))
+        np.add.at(sums, owners, pooled)
+        counts = np.bincount(owners, minlength=len(texts))
         return l2_normalise(sums / counts[:, None])
 
 
@@ -167,7 +172,9 @@ def element_table(table: str = "matscholar") -> dict[str, np.ndarray]:
     from matminer.utils.data import MatscholarElementData, MEGNetElementData
 
     source = {"matscholar": MatscholarElementData, "megnet": MEGNetElementData}[table]()
-    return {symbol: np.asarray(vec, dtype=np.float64) for symbol, vec in source.all_element_data.items()}
+    # each element maps to {"embedding 1": value, ...}: keep the columns in their order
+    return {symbol: np.asarray(list(columns.values()), dtype=np.float64)
+            for symbol, columns in source.all_element_data.items()}
 
 
 class Mat2VecEncoder(Encoder):

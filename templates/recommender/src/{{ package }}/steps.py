@@ -315,6 +315,10 @@ def train(cfg) -> Path:
 
     materials, _ = read_materials(library_dir(cfg) / "materials.jsonl")
     embeddings, ids = _load_embeddings(cfg)
+    if cfg.ranker.get("threads"):
+        import torch
+
+        torch.set_num_threads(int(cfg.ranker.threads))
     tasks = list(cfg.data.tasks)
     y = _labels(materials, tasks)
     context, categories = _context(cfg, materials)

@@ -147,15 +147,15 @@ def load_materials_project(
 
 
 def structure_hash(structure, decimals: int = 4) -> str:
-    """Content hash of a structure: species, lattice lengths and angles (so a rotated
-    cell, as a CIF round trip gives, hashes the same) and fractional coordinates,
-    rounded so that float noise from re-reading a file does not change it."""
+    """Content hash of a structure: lattice lengths and angles, and the sorted (species,
+    fractional coordinates) of its sites. A CIF round trip rotates the cell, reorders the
+    sites and rounds the numbers; none of that changes the hash."""
     payload = {
         "lattice": [round(x, decimals) + 0.0 for x in structure.lattice.parameters],
-        "sites": [
+        "sites": sorted(
             [site.species_string, [round(x % 1.0, decimals) % 1.0 + 0.0 for x in site.frac_coords.tolist()]]
             for site in structure
-        ],
+        ),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 

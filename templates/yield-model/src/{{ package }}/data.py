@@ -93,13 +93,14 @@ def _bh_reaction_smiles(components: pd.DataFrame) -> list[str]:
     """Reaction SMILES in the published layout from the four varied components.
 
     aryl halide . 4-methylaniline . Pd precatalyst . ligand . base . additive >> product.
-    The Pd precatalyst's canonical string depends on the RDKit version.
+    The Pd precatalyst is written as published: re-canonicalizing it with a current
+    RDKit changes its string (and so its tokens).
     """
     from rdkit import Chem
     from rdkit.Chem import AllChem
 
     amine = "Cc1ccc(N)cc1"
-    precatalyst = Chem.MolToSmiles(Chem.MolFromSmiles("O=S(=O)(O[Pd]1c2ccccc2-c2ccccc2N~1)C(F)(F)F"))
+    precatalyst = "O=S(=O)(O[Pd]1c2ccccc2-c2ccccc2N~1)C(F)(F)F"
     coupling = AllChem.ReactionFromSmarts(
         "[Cl,Br,I][c:1].[NH2:2][c:3]>>[c:1][NH:2][c:3]"
     )
@@ -125,33 +126,46 @@ def _bh_reaction_smiles(components: pd.DataFrame) -> list[str]:
 def download_buchwald_hartwig(root, url: str = BH_SOURCE_URL) -> Path:
     """Fetch the public spreadsheet and write ``reactions.csv`` + ``splits.json`` into ``root``.
 
-    Needs network access and ``openpyxl``. Row identity across sheets is the
-    (ligand, additive, base, aryl halide) combination.
+    Needs network access and ``openpyxl``.
     """
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         sheet_file = Path(tmp) / "bh.xlsx"
         with urllib.request.urlopen(url, timeout=120) as response, open(sheet_file, "wb") as fh:
             fh.write(response.read())
         sheets = pd.read_excel(sheet_file, sheet_name=None)
+    return write_buchwald_hartwig(sheets, root, source=url)
+
+
+def write_buchwald_hartwig(sheets: dict, root, source: str = "") -> Path:
+    """Spreadsheet sheets (one per split, rows in split order) -> ``reactions.csv`` + ``splits.json``.
+
+    Rows of ``reactions.csv`` follow the FullCV_01 sheet; a row's identity across
+    sheets is its (ligand, additive, base, aryl halide) combination.
+    """
     rename = {"Ligand": "ligand", "Additive": "additive", "Base": "base", "Aryl halide": "aryl_halide", "Output": "yield"}
-    base = sheets["FullCV_01"].rename(columns=rename)
-    base = base.dropna(subset=["ligand", "additive", "base", "aryl_halide", "yield"]).reset_index(drop=True)
     key_columns = ["ligand", "additive", "base", "aryl_halide"]
+
+    def clean(sheet):
+        return sheet.rename(columns=rename).dropna(subset=key_columns + ["yield"]).reset_index(drop=True)
+
+    base = clean(sheets["FullCV_01"])
     row_of = {tuple(r): i for i, r in enumerate(base[key_columns].itertuples(index=False))}
     if len(row_of) != len(base):
-        raise ValueError("downloaded data: component combinations are not unique; cannot align splits")
+        raise ValueError("Buchwald-Hartwig sheets: component combinations are not unique; cannot align splits")
     base["rxn"] = _bh_reaction_smiles(base)
     splits = {}
     for name in BH_SPLITS:
-        sheet = sheets[name].rename(columns=rename).dropna(subset=key_columns)
-        order = [row_of[tuple(r)] for r in sheet[key_columns].itertuples(index=False)]
-        n_train = BH_TEST_TRAIN.get(name, BH_FULLCV_TRAIN)
-        splits[name] = {"n_train": n_train, "order": order}
+        if name not in sheets:
+            continue
+        order = [row_of[tuple(r)] for r in clean(sheets[name])[key_columns].itertuples(index=False)]
+        if sorted(order) != list(range(len(base))):
+            raise ValueError(f"Buchwald-Hartwig sheet {name} does not hold the same reactions as FullCV_01")
+        splits[name] = {"n_train": BH_TEST_TRAIN.get(name, BH_FULLCV_TRAIN), "order": order}
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
     base[key_columns + ["rxn", "yield"]].to_csv(root / "reactions.csv", index=False)
     with open(root / "splits.json", "w", encoding="utf-8") as fh:
-        json.dump({"description": f"downloaded from {url}", "splits": splits}, fh)
+        json.dump({"description": f"written from {source or 'spreadsheet sheets'}", "splits": splits}, fh)
     return root
 
 
