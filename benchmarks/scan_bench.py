@@ -98,6 +98,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--json", type=Path, help="also write every measurement here")
     parser.add_argument("--skip-filter-repo", action="store_true")
+    parser.add_argument("--only", choices=sorted(REPOS), help="measure one repository's cases only")
     args = parser.parse_args()
     for tool in ("labhooks", "git"):
         if not shutil.which(tool):
@@ -113,10 +114,12 @@ def main() -> int:
     todo = cases(clean, big)
     if args.skip_filter_repo or not shutil.which("git-filter-repo"):
         todo = [c for c in todo if "filter-repo" not in c[1]]
+    if args.only:
+        todo = [c for c in todo if c[0] == args.only]
     results: dict[tuple[str, str], list[dict]] = {(repo, name): [] for repo, name, _, _ in todo}
     load_before = os.getloadavg()
-    for command in {c[3] for c in todo}:  # warm the page cache once, untimed
-        timed(command, clean if "clean" in command else big)
+    for _, _, cwd, command in todo:  # warm the page cache once, untimed
+        timed(command, cwd)
     for run in range(args.runs):
         # interleaved: each run measures every case once, in a rotated order
         order = todo[run % len(todo):] + todo[: run % len(todo)]

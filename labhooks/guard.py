@@ -393,8 +393,7 @@ def _reachable_without_commits(oids: list[str]) -> list[plumbing.ObjectRecord]:
 
 
 def _is_partial_clone() -> bool:
-    proc = plumbing.run_git(["config", "--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$"], check=False)
-    return any(line.split(" ", 1)[-1].strip() not in ("", "false") for line in proc.stdout.splitlines())
+    return plumbing.is_partial_clone()
 
 
 def _note_head(report: Report) -> None:

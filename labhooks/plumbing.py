@@ -137,6 +137,15 @@ def head_commit(cwd=None) -> str | None:
     return proc.stdout.strip() or None
 
 
+def is_partial_clone(cwd=None) -> bool:
+    """True when objects may be missing locally and git would fetch them on demand."""
+    proc = run_git(
+        ["config", "--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$"],
+        cwd, check=False,
+    )
+    return any(line.split(" ", 1)[-1].strip() not in ("", "false") for line in proc.stdout.splitlines())
+
+
 def object_exists(oid: str, cwd=None) -> bool:
     proc = run_git(["cat-file", "-e", f"{oid}^{{object}}"], cwd, check=False)
     return proc.returncode == 0
@@ -289,16 +298,19 @@ def store_blobs_at_least(threshold: int, cwd=None) -> BlobQuery:
     """Blobs of at least ``threshold`` bytes anywhere in the object store, reachable or not.
 
     This reads the pack indexes and loose objects without walking any history, so
-    "is anything that big here at all?" costs a fraction of a history walk.
+    "is anything that big here at all?" costs a fraction of a history walk. Only the
+    size is asked for: a deltified object's type costs a walk down its delta chain,
+    its size does not, so the few candidates are typed afterwards.
     """
-    pattern = _big_blob_regex(threshold)
+    digits = max(1, len(str(max(threshold, 0))))
+    pattern = re.compile(rb"^([0-9a-f]+) (\d{%d,})$" % digits, re.MULTILINE)
     git = git_executable()
     proc = subprocess.Popen(
         [git, "cat-file", "--batch-all-objects", "--unordered",
-         "--batch-check=%(objecttype) %(objectsize) %(objectname)"],
+         "--batch-check=%(objectname) %(objectsize)"],
         cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env(),
     )
-    found: dict[str, ObjectRecord] = {}
+    sizes: dict[str, int] = {}
     objects = 0
     carry = b""
     while True:
@@ -311,14 +323,16 @@ def store_blobs_at_least(threshold: int, cwd=None) -> BlobQuery:
         chunk = block[:cut]
         objects += chunk.count(b"\n")
         for match in pattern.finditer(chunk):
-            size = int(match.group(1))
+            size = int(match.group(2))
             if size >= threshold:
-                oid = match.group(2).decode()
-                found[oid] = ObjectRecord(oid, "blob", size, None)
+                sizes[match.group(1).decode()] = size
     err = proc.stderr.read().decode("utf-8", "replace").strip()
     if proc.wait() != 0:
         raise GitError(f"git cat-file --batch-all-objects failed: {err.splitlines()[-1] if err else 'error'}")
-    return BlobQuery(sorted(found.values(), key=lambda r: (-r.size, r.oid)), 0, objects)
+    typed = batch_check(sizes, cwd)
+    found = [ObjectRecord(oid, "blob", size, None)
+             for oid, size in sizes.items() if typed[oid].type == "blob"]
+    return BlobQuery(sorted(found, key=lambda r: (-r.size, r.oid)), 0, objects)
 
 
 def batch_check(oids: Iterable[str], cwd=None) -> dict[str, ObjectRecord]:
@@ -381,16 +395,23 @@ def find_blob_origins(blob_oids: Iterable[str], revs: Iterable[str], cwd=None) -
     """The earliest commit in ``revs`` that adds each blob, with full paths, in one walk.
 
     Uses ``git log --raw -z`` so paths with newlines or odd bytes survive; merges are
-    diffed against each parent (``-m``) so a blob first seen in a merge is still found.
+    diffed against each parent so a blob first seen in a merge is still found.
     """
     wanted = set(blob_oids)
     if not wanted:
         return {}
     git = git_executable()
     options, plain = split_revs(revs)
+    # Each --find-object adds to one set inside git, so git's own diff machinery drops
+    # every change that does not touch a wanted blob and the output stays tiny. In a
+    # partial clone git prefetches every blob a pickaxe diff touches, so not there.
+    find = []
+    if len(wanted) <= 2000 and not is_partial_clone(cwd):
+        find = [f"--find-object={oid}" for oid in sorted(wanted)]
     proc = subprocess.Popen(
-        [git, "log", "--reverse", "--raw", "-z", "--no-abbrev", "--no-renames", "-m",
-         "--diff-filter=AMT", "--format=%x1e%H%x1f%an%x1f%aI%x1f%s", "--stdin", *options],
+        [git, "log", "--reverse", "--raw", "-z", "--no-abbrev", "--no-renames", "--root",
+         "--diff-merges=separate", "--diff-filter=AMT", *find,
+         "--format=%x1e%H%x1f%an%x1f%aI%x1f%s", "--stdin", *options],
         cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env(),
     )
     out, err = proc.communicate("".join(r + "\n" for r in plain).encode("utf-8", "surrogateescape"))

@@ -228,8 +228,13 @@ def test_unicode_and_space_paths(repo):
     assert big_blobs(repo) == []
 
 
-def test_lfs_backend_turns_big_files_into_real_lfs_objects(repo):
+def test_lfs_backend_turns_big_files_into_real_lfs_objects(repo, tmp_path):
     old_big = history_with_old_big_file(repo)
+    remote = bare(tmp_path / "remote.git")
+    repo.git("remote", "add", "origin", str(remote.path))
+    repo.git("push", "-q", "origin", "main")
+    repo.git("fetch", "-q", "origin")
+    remote_refs = remote.refs()
     assert int(repo.git("cat-file", "-s", old_big)) == 3 * MiB
     content = random_file(repo, "weights/final.bin", 2 * MiB)
     repo.commit("final weights")
@@ -251,6 +256,9 @@ def test_lfs_backend_turns_big_files_into_real_lfs_objects(repo):
     oid = [line for line in pointer.splitlines() if line.startswith("oid sha256:")][0].split(":", 1)[1]
     stored = repo.path / ".git" / "lfs" / "objects" / oid[:2] / oid[2:4] / oid
     assert stored.read_bytes() == content
+    # git-lfs leaves remote-tracking refs alone; labhooks rewrites them through its pins
+    assert repo.refs()["refs/remotes/origin/main"] == repo.rev("main~1")
+    assert remote.refs() == remote_refs
 
 
 def test_lfs_threshold_is_strictly_over_the_limit(repo):

@@ -9,6 +9,11 @@ from pathlib import Path
 
 import pytest
 
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    tomllib = pytest.importorskip("tomli")
+
 TEMPLATE = "yield-model"
 
 
@@ -63,7 +68,7 @@ def test_dry_run_writes_nothing(tmp_path):
 @pytest.mark.slow
 def test_rendered_project_passes_its_own_test_suite(tmp_path):
     target = tmp_path / "bh-yields"
-    result = labhooks("new-project", TEMPLATE, str(target), "--name", "BH Yields", "--author", "Ada Lovelace")
+    result = labhooks("new-project", TEMPLATE, str(target), "--name", "BH Yields", "--author", 'Ada "The Countess" Lovelace')
     assert result.returncode == 0, result.stderr
     package = target / "src" / "bh_yields"
     for rel in ("__init__.py", "train.py", "evaluate.py", "models/encoders.py"):
@@ -76,7 +81,9 @@ def test_rendered_project_passes_its_own_test_suite(tmp_path):
             assert "{{" not in text and "{%" not in text, path
         assert path.stat().st_size < 200_000, path  # only small files ship
     pyproject = (target / "pyproject.toml").read_text()
-    assert 'name = "BH Yields"' in pyproject and "Ada Lovelace" in pyproject
+    project = tomllib.loads(pyproject)["project"]
+    assert project["name"] == "bh-yields"
+    assert project["authors"] == [{"name": 'Ada "The Countess" Lovelace'}]
     hooks = (target / ".pre-commit-config.yaml").read_text()
     assert "id: check-large" in hooks and "id: check-large-push" in hooks and "rev: v" in hooks
     assert "bh_yields.summary.MultirunSummaryCallback" in (target / "configs/hydra/default.yaml").read_text()

@@ -27,7 +27,8 @@ def _run(step_names):
 
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
-    usage = f"usage: python -m {__package__} {{{','.join(ORDER)},all}} [overrides]"
+    steps = "|".join((*ORDER, "all"))
+    usage = f"usage: python -m {__package__} ({steps}) [overrides]"
     if not argv or argv[0] in ("-h", "--help"):
         print(usage + "\n" + (__doc__ or ""))
         sys.exit(0 if argv else 2)
@@ -40,9 +41,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     import hydra
 
-    steps = ORDER if step == "all" else (step,)
+    chain = ORDER if step == "all" else (step,)
     sys.argv = [f"{__package__}-{step}", *argv, f"hydra.job.name={step}"]
-    hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")(_run(steps))()
+    hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")(_run(chain))()
 
 
 if __name__ == "__main__":

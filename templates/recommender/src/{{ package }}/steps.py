@@ -43,6 +43,11 @@ def _atomic_write(path: Path, write) -> None:
         raise
 
 
+def _save_array(path: Path, array) -> None:
+    with open(path, "wb") as fh:  # np.save(path) would append ".npy" to the temporary name
+        np.save(fh, array)
+
+
 def _write_text(path: Path, text: str) -> None:
     _atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
 
@@ -177,7 +182,7 @@ def embed(cfg) -> Path:
     encoder.fit(inputs)
     embeddings = encoder.encode(inputs)
     out = run_dir(cfg)
-    _atomic_write(out / "embeddings.npy", lambda p: np.save(open(p, "wb"), embeddings))
+    _atomic_write(out / "embeddings.npy", lambda p: _save_array(p, embeddings))
     _write_text(out / "ids.json", json.dumps([m.id for m in materials]))
     _atomic_write(out / "encoder.pkl", encoder.save)
     colour = _colours(records, cfg.plot.color_by)
@@ -191,9 +196,11 @@ def embed(cfg) -> Path:
 def _colours(records, color_by: str):
     if color_by in ("crystal_system", "formula"):
         return [r[color_by] for r in records]
+    if any(color_by in r["meta"] for r in records):  # e.g. prototype, or a text column of the CSV
+        return [r["meta"].get(color_by, "unknown") for r in records]
     values = [r["properties"].get(color_by) for r in records]
     if all(v is None for v in values):
-        raise StepError(f"plot.color_by={color_by!r} is neither crystal_system nor a property")
+        raise StepError(f"plot.color_by={color_by!r} is neither crystal_system, a text column nor a property")
     return [math.nan if v is None else float(v) for v in values]
 
 
