@@ -171,19 +171,23 @@ class _LogSlice:
             read = self.spool.read
         else:
             read = self.proc.stdout.read
-        carry = b""
+        pending: list[bytes] = []  # the pieces of a record not finished yet
         while True:
             block = read(_CHUNK)
             if block:
-                # Cut at the last record start so that no record straddles two blocks.
-                block = carry + block
-                cut = block.rfind(_RECORD_START)
-                if cut < 0:
-                    carry = block
+                # Cut at the last record start so that no record straddles two blocks;
+                # pieces are joined once, so one huge commit costs no quadratic copying.
+                tail = pending[-1][-1:] if pending else b""
+                cut = (tail + block).rfind(_RECORD_START) - len(tail)
+                if cut < -1:
+                    pending.append(block)
                     continue
-                carry, block = block[cut + 1:], block[:cut + 1]
+                done, rest = block[:cut + 1], block[cut + 1:]
+                block = b"".join([*pending, done])
+                pending = [rest]
             else:
-                block, carry = carry, b""
+                block = b"".join(pending)
+                pending = []
                 if not block:
                     break
             for record in block.split(_RECORD_START):

@@ -521,6 +521,14 @@ def test_bfg_real_jar_skipped_without_LABHOOKS_BFG_JAR(repo, tmp_path):
     assert big_blobs(repo) == []
 
 
+def test_refuses_detached_head(repo, tmp_path):
+    history_with_old_big_file(repo)
+    repo.git("checkout", "-q", "--detach", "HEAD~1")
+    refs = repo.refs()
+    proc = run_clean(repo.path, "--max", LIMIT, "--yes")
+    assert_refused(repo, proc, "HEAD is detached", refs, tmp_path)
+
+
 def test_refuses_shallow_clone(repo, tmp_path):
     history_with_old_big_file(repo)
     shallow = tmp_path / "shallow"

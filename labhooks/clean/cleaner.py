@@ -66,6 +66,7 @@ def run(options: Options, cwd=None, out: Callable[[str], None] = print,
     root, gitdir = preflight.find_repository(cwd)
     preflight.ensure_nothing_in_progress(gitdir)
     preflight.ensure_complete_history(root)
+    preflight.ensure_on_branch(root)
     preflight.ensure_clean(root)
     backend = backends.resolve(options.backend, options.bfg_jar)
     if options.protect_head and backend.name != "bfg":

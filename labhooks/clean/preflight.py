@@ -48,6 +48,13 @@ def ensure_complete_history(root: Path) -> None:
         raise LabhooksError(f"{root} is a shallow clone: fetch the whole history first (git fetch --unshallow)", 2)
 
 
+def ensure_on_branch(root: Path) -> None:
+    """The rewriters follow refs; a detached HEAD would keep pointing at the old history."""
+    branch = run_git(["symbolic-ref", "-q", "HEAD"], root, check=False)
+    if branch.returncode != 0:
+        raise LabhooksError(f"HEAD is detached in {root}: check out a branch first (git switch BRANCH)", 2)
+
+
 def ensure_clean(root: Path) -> None:
     """Refuse staged or unstaged changes to tracked files; untracked files are left alone."""
     run_git(["update-index", "-q", "--refresh"], root, check=False)
