@@ -107,6 +107,8 @@ def added_blobs(
     *,
     jobs: int | None = None,
     on_chunk: Callable[[int], None] | None = None,
+    min_slice: int = _MIN_COMMITS_PER_SLICE,
+    chunk_size: int = _CHUNK,
 ) -> Iterator[tuple[bytes, list[bytes], list[bytes]]]:
     """Yield ``(raw header, blob oids, paths)`` per commit, newest first (git log order).
 
@@ -117,7 +119,8 @@ def added_blobs(
     no blob are skipped. Merges are diffed against their first parent, so a blob that
     only a merge brings in is still seen, while a side branch's commits are walked as
     commits of their own. ``on_chunk`` gets the number of commits seen so far, about
-    once per MiB of log output.
+    once per ``chunk_size`` bytes of log output. With ``jobs`` > 1, a history of at least
+    ``2 * min_slice`` commits is diffed in that many slices at once.
     """
     revs = list(revs)
     jobs = default_jobs() if jobs is None else max(1, jobs)
@@ -129,12 +132,13 @@ def added_blobs(
             return  # no refs at all: an empty repository or an unborn branch
         options, _ = split_revs(tips)
         total = 0 if options else count_commits(tips, cwd)
-        if total >= 2 * _MIN_COMMITS_PER_SLICE:
-            jobs = min(jobs, total // _MIN_COMMITS_PER_SLICE)
+        if total >= 2 * max(1, min_slice):
+            jobs = min(jobs, total // max(1, min_slice))
             step = -(-total // jobs)
             slices = [[f"--max-count={step}"]]
             slices += [[f"--skip={step * i}", f"--max-count={step}"] for i in range(1, jobs)]
-    walkers = [_LogSlice(tips, extra, cwd, to_file=i > 0) for i, extra in enumerate(slices)]
+    walkers = [_LogSlice(tips, extra, cwd, to_file=i > 0, chunk_size=chunk_size)
+               for i, extra in enumerate(slices)]
     seen = 0
     try:
         for walker in walkers:
@@ -147,7 +151,8 @@ def added_blobs(
 
 
 class _LogSlice:
-    def __init__(self, tips: list[str], extra: list[str], cwd, to_file: bool):
+    def __init__(self, tips: list[str], extra: list[str], cwd, to_file: bool, chunk_size: int = _CHUNK):
+        self.chunk_size = chunk_size
         options, plain = split_revs(tips)
         self.spool: IO[bytes] | None = tempfile.TemporaryFile(prefix="labhooks-walk-") if to_file else None
         self.proc = subprocess.Popen(
@@ -173,15 +178,17 @@ class _LogSlice:
             read = self.proc.stdout.read
         pending: list[bytes] = []  # the pieces of a record not finished yet
         while True:
-            block = read(_CHUNK)
+            block = read(self.chunk_size)
             if block:
                 # Cut at the last record start so that no record straddles two blocks;
                 # pieces are joined once, so one huge commit costs no quadratic copying.
-                tail = pending[-1][-1:] if pending else b""
-                cut = (tail + block).rfind(_RECORD_START) - len(tail)
-                if cut < -1:
-                    pending.append(block)
-                    continue
+                cut = block.rfind(_RECORD_START)
+                if cut < 0:
+                    straddles = pending and pending[-1].endswith(b"\0") and block.startswith(b"\x1e")
+                    if not straddles:
+                        pending.append(block)
+                        continue
+                    # the separator's NUL ends the previous piece: cut = -1
                 done, rest = block[:cut + 1], block[cut + 1:]
                 block = b"".join([*pending, done])
                 pending = [rest]

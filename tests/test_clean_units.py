@@ -128,6 +128,19 @@ def test_bfg_that_exits_0_without_doing_anything_is_caught(repo, tmp_path):
     assert (repo.path / "big.bin").stat().st_size == 2 * MiB
 
 
+def test_failing_filter_repo_puts_files_back_and_names_the_backup(repo, tmp_path):
+    bfg_repo(repo)
+    # a stand-in that does what filter-repo's end does (reset --hard), then fails
+    fake_program(tmp_path / "bin", "git-filter-repo", "git rm -q --cached big.bin; rm big.bin; exit 3")
+    proc = run_clean(repo, tmp_path / "bin", "--max", "1M", "--yes", "--backend", "filter-repo")
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1, out + err
+    last = err.strip().splitlines()[-1]
+    assert "filter-repo failed (exit 3" in last and "git clone" in last and ".bundle" in last
+    assert (repo.path / "big.bin").stat().st_size == 2 * MiB
+    assert not (repo.path / ".git" / "labhooks-clean-held").exists()
+
+
 def test_ctrl_c_during_rewrite_says_how_to_restore(repo, tmp_path):
     bfg_repo(repo)
     refs = repo.refs()

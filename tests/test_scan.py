@@ -460,3 +460,27 @@ def test_path_that_is_not_utf8_is_still_written(repo):
         assert "caf\\xe9.txt" in proc.stdout
     groups = labhooks(repo.path, "scan", "--by", "path", "--format", "csv")
     assert groups.returncode == 0 and "caf\\xe9.txt" in groups.stdout
+
+
+def test_walk_in_slices_and_small_chunks_gives_the_same_blobs(repo):
+    from labhooks import history
+
+    for n in range(12):
+        if n == 5:
+            repo.git("checkout", "-q", "-b", "side")
+        if n == 8:
+            repo.git("checkout", "-q", "main")
+            repo.git("merge", "-q", "--no-ff", "-X", "theirs", "-m", "merge side", "side")
+        repo.write(f"d{n % 3}/f{n}.txt", f"version {n}\n" * (n + 1))
+        repo.write("shared.txt", f"shared {n % 4}\n")  # the same bytes come back later
+        repo.commit(f"commit {n}")
+
+    def walk(**options):
+        return [(h, o, p) for h, o, p in history.added_blobs(["--all"], repo.path, **options)]
+
+    whole = walk(jobs=1)
+    assert walk(jobs=3, min_slice=2) == whole
+    assert walk(jobs=1, chunk_size=7) == whole
+    assert walk(jobs=2, min_slice=3, chunk_size=64) == whole
+    seen = {oid.decode() for _, oids, _ in whole for oid in oids}
+    assert seen == set(reachable_blobs(repo))

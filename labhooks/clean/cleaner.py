@@ -134,7 +134,7 @@ def run(options: Options, cwd=None, out: Callable[[str], None] = print,
         with _Step(f"rewriting every ref with {backend.name}"):
             status = backend.run(root, max_bytes, options.protect_head)
         if status != 0 and backend.name != "bfg":
-            raise LabhooksError(f"{backend.name} failed (exit {status}, see above); {restore}", 1)
+            raise LabhooksError(f"{backend.name} failed (exit {status}, see above)", 1)
         kept = held.put_back(keep)
         held.sync_index(root)
         if backend.name == "lfs" and kept:
@@ -156,9 +156,10 @@ def run(options: Options, cwd=None, out: Callable[[str], None] = print,
         raise LabhooksError(f"interrupted during the rewrite: the repository may be half rewritten; {restore}", 130) from None
     except LabhooksError as exc:
         _put_back_quietly(keep)
-        if "restore" in exc.message or exc.exit_code == 130:
-            raise
         raise LabhooksError(f"{exc.message}; {restore}", 1) from None
+    except OSError as exc:
+        _put_back_quietly(keep)
+        raise LabhooksError(f"{exc}; {restore}", 1) from None
 
     # 6. verify
     after = verify.take(root, with_trees=False)
