@@ -25,7 +25,10 @@ from labhooks.plumbing import GitError, git_env, git_executable, run_git, split_
 
 _CHUNK = 1 << 20
 _LOG_FORMAT = "%x1e%H%x1f%an%x1f%ae%x1f%aI%x1f%s"
-_LOG_ARGS = ["log", "--raw", "-z", "--no-abbrev", "--no-renames", "--diff-merges=first-parent",
+# Pinned so that no user setting changes what the walk sees: log.showRoot=false would
+# hide the root commit's files, log.showSignature would verify every signature.
+_LOG_ARGS = ["-c", "log.showSignature=false", "log", "--root", "--raw", "-z", "--no-abbrev",
+             "--no-renames", "--diff-merges=first-parent",
              "--diff-filter=AMT", "--no-ext-diff", "--no-textconv", "--no-color",
              f"--format={_LOG_FORMAT}"]
 # Every commit record starts with \x1e right after the NUL that ends the previous one;

@@ -28,6 +28,7 @@ from labhooks.plumbing import (
     ensure_repo,
     git_executable,
     head_commit,
+    is_partial_clone,
     run_git,
     stream_objects,
 )
@@ -246,15 +247,6 @@ def resolve_revs(revs: Iterable[str], all_refs: bool, cwd=None) -> list[str]:
     if not resolved:
         raise LabhooksError(f"bad revision or range: {' '.join(revs)}")
     return resolved
-
-
-def is_partial_clone(cwd=None) -> bool:
-    """A promisor remote may hold objects that this store lacks (git sets
-    ``remote.<name>.promisor``; older setups ``extensions.partialClone``)."""
-    proc = run_git(["config", "--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$"],
-                   cwd, check=False)
-    return any(line.split(" ", 1)[-1].strip().lower() not in ("", "false")
-               for line in proc.stdout.splitlines())
 
 
 @dataclass

@@ -484,3 +484,14 @@ def test_walk_in_slices_and_small_chunks_gives_the_same_blobs(repo):
     assert walk(jobs=2, min_slice=3, chunk_size=64) == whole
     seen = {oid.decode() for _, oids, _ in whole for oid in oids}
     assert seen == set(reachable_blobs(repo))
+
+
+def test_user_log_settings_do_not_change_the_walk(history):
+    before, summary = scan_json(history, "--top", "0")
+    history.git("config", "log.showRoot", "false")
+    history.git("config", "log.showSignature", "true")
+    history.git("config", "diff.renames", "copies")
+    history.git("config", "color.ui", "always")
+    after, again = scan_json(history, "--top", "0")
+    assert after == before and again == summary
+    assert by_oid(after)[history.rev("HEAD:README.md")]["commit"]["subject"] == "first import"
