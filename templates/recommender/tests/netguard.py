@@ -21,19 +21,25 @@ def _is_local(host) -> bool:
 def install() -> None:
     if getattr(socket.socket.connect, "guarded", False):
         return
-    real_connect, real_connect_ex, real_getaddrinfo = socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+    real_getaddrinfo = socket.getaddrinfo
 
     def refuse(what):
         ATTEMPTS.append(what)
         raise NetworkBlocked(f"network access attempted during tests: {what!r}")
 
+    def allowed(sock, address) -> bool:
+        if sock.family == getattr(socket, "AF_UNIX", None):
+            return True
+        return _is_local(address[0] if isinstance(address, tuple) else address)
+
     def connect(self, address, *args):
-        if self.family == getattr(socket, "AF_UNIX", None) or _is_local(address[0] if isinstance(address, tuple) else address):
+        if allowed(self, address):
             return real_connect(self, address, *args)
         refuse(address)
 
     def connect_ex(self, address, *args):
-        if self.family == getattr(socket, "AF_UNIX", None) or _is_local(address[0] if isinstance(address, tuple) else address):
+        if allowed(self, address):
             return real_connect_ex(self, address, *args)
         refuse(address)
 
