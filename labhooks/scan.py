@@ -305,7 +305,8 @@ def lfs_pointers(oids: list[str], cwd=None) -> set[str]:
 
 
 class StoreListing:
-    """``oid size`` of every object in the store, reachable or not, spooled to a file.
+    """The size (``with_ids``: ``oid size``) of every object in the store, reachable or
+    not, spooled to a file.
 
     Listing the store reads pack indexes and object headers, no history: a fraction of
     a walk. The type is left out on purpose: it costs git a walk down every delta chain,
@@ -313,17 +314,18 @@ class StoreListing:
     us, and the listing can be read more than once.
     """
 
-    def __init__(self, cwd=None):
+    def __init__(self, cwd=None, *, with_ids: bool = True):
         self.file = tempfile.TemporaryFile(prefix="labhooks-scan-")
+        fmt = "%(objectname) %(objectsize)" if with_ids else "%(objectsize)"
         self.proc = subprocess.Popen(
-            [git_executable(), "cat-file", "--batch-all-objects", "--unordered",
-             "--batch-check=%(objectname) %(objectsize)"],
+            [git_executable(), "cat-file", "--batch-all-objects", "--unordered", f"--batch-check={fmt}"],
             cwd=cwd, stdout=self.file, stderr=subprocess.PIPE, env=history.no_fetch_env(),
         )
+        self.with_ids = with_ids
         self.done = False
 
     def blocks(self) -> Iterator[list[bytes]]:
-        """Whole lines split into words (oid, size, oid, size, ...), a MiB at a time."""
+        """Whole lines split into words (oid, size, oid, size, ... or sizes), a MiB at a time."""
         self.wait()
         self.file.seek(0)
         carry = b""
@@ -340,7 +342,7 @@ class StoreListing:
         """Whether any object in the store has ``threshold`` bytes or more."""
         digits = len(str(threshold))
         for words in self.blocks():
-            sizes = words[1::2]
+            sizes = words[1::2] if self.with_ids else words
             # Comparing lengths first keeps the per-line work in C.
             if sizes and max(map(len, sizes)) >= digits:
                 if any(int(size) >= threshold for size in sizes if len(size) >= digits):
@@ -593,7 +595,7 @@ def scan(
     if max_size is not None and not is_partial_clone(cwd):
         # Nothing in the whole store reaches the limit: no reachable blob can either,
         # so the answer needs no history walk at all.
-        listing = StoreListing(cwd)
+        listing = StoreListing(cwd, with_ids=False)
         try:
             found = listing.any_at_least(max_size)
         finally:
