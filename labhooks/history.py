@@ -21,7 +21,9 @@ import tempfile
 from dataclasses import dataclass
 from typing import IO, Callable, Iterable, Iterator
 
-from labhooks.plumbing import GitError, git_env, git_executable, run_git, split_revs
+from labhooks.plumbing import (  # noqa: F401  (NO_FETCH_ENV, no_fetch_env: re-exported for scan)
+    NO_FETCH_ENV, GitError, git_env, git_executable, no_fetch_env, run_git, split_revs,
+)
 
 _CHUNK = 1 << 20
 _LOG_FORMAT = "%x1e%H%x1f%an%x1f%ae%x1f%aI%x1f%s"
@@ -38,9 +40,6 @@ _GITLINK = b"160000 "  # a submodule commit, not a blob of this repository
 # Below this many commits a second process costs more than it saves.
 _MIN_COMMITS_PER_SLICE = 2000
 
-# Lazy fetching of a missing object goes through a transport; with no transport
-# allowed it fails instead of downloading (GIT_NO_LAZY_FETCH needs git >= 2.44).
-NO_FETCH_ENV = {"GIT_ALLOW_PROTOCOL": "labhooks-never-fetch"}
 
 
 @dataclass(slots=True)
@@ -56,10 +55,6 @@ class CommitHeader:
         fields = raw.decode("utf-8", "replace").split("\x1f")
         fields += [""] * (5 - len(fields))
         return cls(*fields[:5])
-
-
-def no_fetch_env() -> dict:
-    return git_env(NO_FETCH_ENV)
 
 
 def default_jobs() -> int:

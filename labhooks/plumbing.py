@@ -26,6 +26,11 @@ class GitError(LabhooksError):
     pass
 
 
+# Lazy fetching of a missing object goes through a transport; with no transport allowed
+# it fails instead of downloading (GIT_NO_LAZY_FETCH only exists from git 2.44 on).
+NO_FETCH_ENV = {"GIT_ALLOW_PROTOCOL": "labhooks-never-fetch", "GIT_NO_LAZY_FETCH": "1"}
+
+
 def git_env(extra: dict | None = None) -> dict:
     env = dict(os.environ)
     # Never turn a check into a download: honoured by git >= 2.44, harmless before.
@@ -34,6 +39,11 @@ def git_env(extra: dict | None = None) -> dict:
     if extra:
         env.update(extra)
     return env
+
+
+def no_fetch_env() -> dict:
+    """The environment for commands that only read objects: nothing is ever fetched."""
+    return git_env(NO_FETCH_ENV)
 
 
 def git_executable() -> str:
@@ -199,7 +209,7 @@ class _ObjectPipeline:
 
     def __init__(self, revs: Iterable[str], cwd=None, extra_args: Iterable[str] = ()):
         git = git_executable()
-        env = git_env()
+        env = no_fetch_env()
         options, self.revs = split_revs(revs)
         self.rev_list = subprocess.Popen(
             [git, "rev-list", "--objects", "--missing=print", *extra_args, "--stdin", *options],
@@ -302,13 +312,11 @@ def store_blobs_at_least(threshold: int, cwd=None) -> BlobQuery:
     size is asked for: a deltified object's type costs a walk down its delta chain,
     its size does not, so the few candidates are typed afterwards.
     """
-    digits = max(1, len(str(max(threshold, 0))))
-    pattern = re.compile(rb"^([0-9a-f]+) (\d{%d,})$" % digits, re.MULTILINE)
-    git = git_executable()
+    digits = len(str(max(threshold, 0)))
     proc = subprocess.Popen(
-        [git, "cat-file", "--batch-all-objects", "--unordered",
+        [git_executable(), "cat-file", "--batch-all-objects", "--unordered",
          "--batch-check=%(objectname) %(objectsize)"],
-        cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env(),
+        cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=no_fetch_env(),
     )
     sizes: dict[str, int] = {}
     objects = 0
@@ -320,12 +328,14 @@ def store_blobs_at_least(threshold: int, cwd=None) -> BlobQuery:
         block = carry + block
         cut = block.rfind(b"\n") + 1
         carry = block[cut:]
-        chunk = block[:cut]
-        objects += chunk.count(b"\n")
-        for match in pattern.finditer(chunk):
-            size = int(match.group(2))
-            if size >= threshold:
-                sizes[match.group(1).decode()] = size
+        words = block[:cut].split()
+        objects += len(words) // 2
+        size_words = words[1::2]
+        # Comparing the lengths of the size strings keeps the per-object work in C.
+        if size_words and max(map(len, size_words)) >= digits:
+            for oid, size in zip(words[0::2], size_words):
+                if len(size) >= digits and int(size) >= threshold:
+                    sizes[oid.decode()] = int(size)
     err = proc.stderr.read().decode("utf-8", "replace").strip()
     if proc.wait() != 0:
         raise GitError(f"git cat-file --batch-all-objects failed: {err.splitlines()[-1] if err else 'error'}")
@@ -341,7 +351,8 @@ def batch_check(oids: Iterable[str], cwd=None) -> dict[str, ObjectRecord]:
     if not oids:
         return {}
     out = run_git(
-        ["cat-file", "--buffer", f"--batch-check={_BATCH_FORMAT}"], cwd, input="\n".join(oids) + "\n"
+        ["cat-file", "--buffer", f"--batch-check={_BATCH_FORMAT}"], cwd,
+        input="\n".join(oids) + "\n", env=NO_FETCH_ENV,
     ).stdout
     result = {}
     for oid, line in zip(oids, out.splitlines()):
@@ -412,7 +423,7 @@ def find_blob_origins(blob_oids: Iterable[str], revs: Iterable[str], cwd=None) -
         [git, "log", "--reverse", "--raw", "-z", "--no-abbrev", "--no-renames", "--root",
          "--diff-merges=separate", "--diff-filter=AMT", *find,
          "--format=%x1e%H%x1f%an%x1f%aI%x1f%s", "--stdin", *options],
-        cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env(),
+        cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=no_fetch_env(),
     )
     out, err = proc.communicate("".join(r + "\n" for r in plain).encode("utf-8", "surrogateescape"))
     if proc.returncode != 0:
