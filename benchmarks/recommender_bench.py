@@ -129,9 +129,9 @@ def representations(data: Path, cache: Path, n_jobs: int, transformer: tuple[str
         ("CrystalNN fingerprint", lambda: enc.CrystalNNFingerprintEncoder(n_jobs=n_jobs).encode(structures)),
     ]
     if transformer:
-        model, label = transformer
-        candidates.append((f"{label} (mean-pooled), structure text",
-                           lambda: enc.HuggingFaceEncoder(model, max_length=512).encode(texts)))
+        hf_model, hf_label = transformer
+        candidates.append((f"{hf_label} (mean-pooled), structure text",
+                           lambda: enc.HuggingFaceEncoder(hf_model, max_length=512).encode(texts)))
 
     rows = []
     for label, make in candidates:
@@ -145,8 +145,8 @@ def representations(data: Path, cache: Path, n_jobs: int, transformer: tuple[str
             pred = forest.predict(x[test_rows])
             row[f"rf_{task}_mae"] = mean_absolute_error(y[test_rows, t], pred)
             row[f"rf_{task}_r2"] = r2_score(y[test_rows, t], pred)
-        model = train(x[train_rows], y[train_rows], TASKS, TrainConfig(epochs=epochs, seed=0))
-        metrics = evaluate(model, x[test_rows], y[test_rows])
+        ranker = train(x[train_rows], y[train_rows], TASKS, TrainConfig(epochs=epochs, seed=0))
+        metrics = evaluate(ranker, x[test_rows], y[test_rows])
         for task in TASKS:
             row[f"mmoe_{task}_mae"] = metrics[task]["mae"]
             row[f"mmoe_{task}_r2"] = metrics[task]["r2"]
@@ -155,9 +155,9 @@ def representations(data: Path, cache: Path, n_jobs: int, transformer: tuple[str
     baseline = {"representation": "predict the training mean", "dim": 0, "encode_s": 0.0}
     for t, task in enumerate(TASKS):
         pred = np.full(len(test_rows), y[train_rows, t].mean())
-        for model in ("rf", "mmoe"):
-            baseline[f"{model}_{task}_mae"] = mean_absolute_error(y[test_rows, t], pred)
-            baseline[f"{model}_{task}_r2"] = r2_score(y[test_rows, t], pred)
+        for regressor in ("rf", "mmoe"):
+            baseline[f"{regressor}_{task}_mae"] = mean_absolute_error(y[test_rows, t], pred)
+            baseline[f"{regressor}_{task}_r2"] = r2_score(y[test_rows, t], pred)
     rows.append(baseline)
     return rows
 

@@ -207,7 +207,8 @@ class _ObjectPipeline:
     and so reports as missing without trying to fetch it.
     """
 
-    def __init__(self, revs: Iterable[str], cwd=None, extra_args: Iterable[str] = ()):
+    def __init__(self, revs: Iterable[str], cwd=None, extra_args: Iterable[str] = (),
+                 batch_format: str = _BATCH_FORMAT):
         git = git_executable()
         env = no_fetch_env()
         options, self.revs = split_revs(revs)
@@ -216,7 +217,7 @@ class _ObjectPipeline:
             cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
         )
         self.cat_file = subprocess.Popen(
-            [git, "cat-file", f"--batch-check={_BATCH_FORMAT}"],
+            [git, "cat-file", f"--batch-check={batch_format}"],
             cwd=cwd, stdin=self.rev_list.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
         )
         self.rev_list.stdout.close()  # cat-file owns the read end now
@@ -269,11 +270,12 @@ def stream_objects(revs: Iterable[str], cwd=None, extra_args: Iterable[str] = ()
         pipe.close()
 
 
-def _big_blob_regex(threshold: int) -> re.Pattern:
-    # Only lines whose size has at least as many digits as the threshold can reach it,
-    # so the regex engine skips the rest of the listing without Python touching it.
+def _size_regex(threshold: int, tail: bytes) -> re.Pattern:
+    # A size with fewer digits than the threshold cannot reach it. Starting the pattern
+    # with a literal byte lets the regex engine skip from candidate to candidate in C,
+    # so a listing of hundreds of thousands of objects costs milliseconds to filter.
     digits = max(1, len(str(max(threshold, 0))))
-    return re.compile(rb"^blob (\d{%d,}) ([0-9a-f]+) ?(.*)$" % digits, re.MULTILINE)
+    return re.compile(rb"\n(\d{%d,})" % digits + tail)
 
 
 @dataclass
@@ -285,14 +287,14 @@ class BlobQuery:
 
 def blobs_at_least(revs: Iterable[str], threshold: int, cwd=None) -> BlobQuery:
     """Blobs of at least ``threshold`` bytes reachable from ``revs`` (deduplicated)."""
-    pattern = _big_blob_regex(threshold)
+    pattern = _size_regex(threshold, rb" blob ([0-9a-f]+) ?([^\n]*)")
     found: dict[str, ObjectRecord] = {}
     missing = 0
-    pipe = _ObjectPipeline(revs, cwd)
+    pipe = _ObjectPipeline(revs, cwd, batch_format="%(objectsize) %(objecttype) %(objectname) %(rest)")
     try:
         for chunk in pipe.chunks():
             missing += chunk.count(b" missing\n")
-            for match in pattern.finditer(chunk):
+            for match in pattern.finditer(b"\n" + chunk):
                 size = int(match.group(1))
                 if size >= threshold:
                     oid = match.group(2).decode()
@@ -312,10 +314,10 @@ def store_blobs_at_least(threshold: int, cwd=None) -> BlobQuery:
     size is asked for: a deltified object's type costs a walk down its delta chain,
     its size does not, so the few candidates are typed afterwards.
     """
-    digits = len(str(max(threshold, 0)))
+    pattern = _size_regex(threshold, rb" ([0-9a-f]+)")
     proc = subprocess.Popen(
         [git_executable(), "cat-file", "--batch-all-objects", "--unordered",
-         "--batch-check=%(objectname) %(objectsize)"],
+         "--batch-check=%(objectsize) %(objectname)"],
         cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=no_fetch_env(),
     )
     sizes: dict[str, int] = {}
@@ -328,14 +330,12 @@ def store_blobs_at_least(threshold: int, cwd=None) -> BlobQuery:
         block = carry + block
         cut = block.rfind(b"\n") + 1
         carry = block[cut:]
-        words = block[:cut].split()
-        objects += len(words) // 2
-        size_words = words[1::2]
-        # Comparing the lengths of the size strings keeps the per-object work in C.
-        if size_words and max(map(len, size_words)) >= digits:
-            for oid, size in zip(words[0::2], size_words):
-                if len(size) >= digits and int(size) >= threshold:
-                    sizes[oid.decode()] = int(size)
+        chunk = block[:cut]
+        objects += chunk.count(b"\n")
+        for match in pattern.finditer(b"\n" + chunk):
+            size = int(match.group(1))
+            if size >= threshold:
+                sizes[match.group(2).decode()] = size
     err = proc.stderr.read().decode("utf-8", "replace").strip()
     if proc.wait() != 0:
         raise GitError(f"git cat-file --batch-all-objects failed: {err.splitlines()[-1] if err else 'error'}")
