@@ -90,8 +90,13 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except SystemExit as exc:  # argparse-based hooks (check-large) exit on --help
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except click.UsageError as exc:
+        # one line, like every other labhooks error, with where to look next
+        where = exc.ctx.command_path if exc.ctx else "labhooks"
+        click.echo(f"labhooks: {exc.format_message()} (see '{where} --help')", err=True)
+        return exc.exit_code
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"labhooks: {exc.format_message()}", err=True)
         return exc.exit_code
     except click.exceptions.Abort:
         click.echo("labhooks: aborted", err=True)
