@@ -139,7 +139,11 @@ def _amount(value: float) -> str:
 
 
 class DescriptionCache:
-    """Texts on disk under ``root/<fingerprint>/<hash[:2]>/<hash>.txt``; writes are atomic."""
+    """Texts on disk under ``root/<fingerprint>/<hash[:2]>/<hash>.txt``; writes are atomic.
+
+    Besides saving seconds per structure, it pins each structure's text: robocrys orders
+    some phrases ("edge, corner") by Python's per-process hash seed, so describing again
+    in a new process can give different wording."""
 
     def __init__(self, root: Path, fingerprint: str):
         self.root = Path(root) / fingerprint
