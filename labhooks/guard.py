@@ -380,12 +380,7 @@ def check_all(max_size: int, warn: int | None, excludes: list[str]) -> Report:
 
 def _reachable_without_commits(oids: list[str]) -> list[plumbing.ObjectRecord]:
     """Blobs among ``oids`` reached from refs that point (maybe via tags) at trees or blobs."""
-    out = plumbing.git_output(["for-each-ref", "--format=%(objectname) %(objecttype) %(*objecttype)"])
-    tips = []
-    for line in out.splitlines():
-        oid, kind, peeled = (line.split(" ") + ["", ""])[:3]
-        if (peeled or kind) in ("tree", "blob"):
-            tips.append(oid)
+    tips = plumbing.refs_to_trees_or_blobs()
     if not tips:
         return []
     wanted = set(oids)

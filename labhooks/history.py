@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import IO, Callable, Iterable, Iterator
 
 from labhooks.plumbing import (  # noqa: F401  (NO_FETCH_ENV, no_fetch_env: re-exported for scan)
-    NO_FETCH_ENV, GitError, git_env, git_executable, no_fetch_env, run_git, split_revs,
+    NO_FETCH_ENV, GitError, git_executable, no_fetch_env, run_git, split_revs,
 )
 
 _CHUNK = 1 << 20

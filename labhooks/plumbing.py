@@ -156,6 +156,21 @@ def is_partial_clone(cwd=None) -> bool:
     return any(line.split(" ", 1)[-1].strip() not in ("", "false") for line in proc.stdout.splitlines())
 
 
+def refs_to_trees_or_blobs(cwd=None) -> list[str]:
+    """Refs that point (maybe through tags) at a tree or a blob instead of a commit.
+
+    What they reach is pushed and kept like any commit's content, yet no commit adds it,
+    so a walk over commits alone never sees it.
+    """
+    out = git_output(["for-each-ref", "--format=%(objectname) %(objecttype) %(*objecttype)"], cwd)
+    tips = []
+    for line in out.splitlines():
+        oid, kind, peeled = (line.split(" ") + ["", ""])[:3]
+        if (peeled or kind) in ("tree", "blob"):
+            tips.append(oid)
+    return tips
+
+
 def object_exists(oid: str, cwd=None) -> bool:
     proc = run_git(["cat-file", "-e", f"{oid}^{{object}}"], cwd, check=False)
     return proc.returncode == 0
@@ -175,6 +190,27 @@ def _parse_batch_line(line: str) -> ObjectRecord:
         return ObjectRecord(oid, None, None, None)
     obj_type, size, oid, *rest = line.split(" ", 3)
     return ObjectRecord(oid, obj_type, int(size), rest[0] if rest and rest[0] else None)
+
+
+def line_blocks(stream) -> Iterator[bytes]:
+    """Whole lines from a binary stream, about a MiB at a time (each block ends in a newline).
+
+    Reading in big blocks and handing whole blocks to C-level splitting or regex search
+    is what keeps listings of hundreds of thousands of objects cheap in Python.
+    """
+    carry = b""
+    read = stream.read
+    while True:
+        block = read(_CHUNK)
+        if not block:
+            break
+        block = carry + block
+        cut = block.rfind(b"\n") + 1
+        carry = block[cut:]
+        if cut:
+            yield block[:cut]
+    if carry:
+        yield carry + b"\n"
 
 
 def split_revs(revs: Iterable[str]) -> tuple[list[str], list[str]]:
@@ -230,19 +266,7 @@ class _ObjectPipeline:
 
     def chunks(self) -> Iterator[bytes]:
         """Whole lines, about a MiB at a time."""
-        carry = b""
-        read = self.cat_file.stdout.read
-        while True:
-            block = read(_CHUNK)
-            if not block:
-                break
-            block = carry + block
-            cut = block.rfind(b"\n") + 1
-            carry = block[cut:]
-            if cut:
-                yield block[:cut]
-        if carry:
-            yield carry + b"\n"
+        return line_blocks(self.cat_file.stdout)
 
     def close(self) -> None:
         self.cat_file.stdout.close()
@@ -322,15 +346,7 @@ def store_blobs_at_least(threshold: int, cwd=None) -> BlobQuery:
     )
     sizes: dict[str, int] = {}
     objects = 0
-    carry = b""
-    while True:
-        block = proc.stdout.read(_CHUNK)
-        if not block:
-            break
-        block = carry + block
-        cut = block.rfind(b"\n") + 1
-        carry = block[cut:]
-        chunk = block[:cut]
+    for chunk in line_blocks(proc.stdout):
         objects += chunk.count(b"\n")
         for match in pattern.finditer(b"\n" + chunk):
             size = int(match.group(1))

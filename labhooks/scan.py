@@ -29,6 +29,8 @@ from labhooks.plumbing import (
     git_executable,
     head_commit,
     is_partial_clone,
+    line_blocks,
+    refs_to_trees_or_blobs,
     run_git,
     stream_objects,
 )
@@ -44,7 +46,6 @@ TOP_DIR = "."
 
 _UNKNOWN = -1
 _EXCLUDED = -2  # reached by the walk but already held by the range's boundary
-_CHUNK = 1 << 20
 
 
 @dataclass
@@ -328,14 +329,7 @@ class StoreListing:
         """Whole lines split into words (oid, size, oid, size, ... or sizes), a MiB at a time."""
         self.wait()
         self.file.seek(0)
-        carry = b""
-        while True:
-            block = self.file.read(_CHUNK)
-            if not block:
-                break
-            block = carry + block
-            cut = block.rfind(b"\n") + 1
-            carry, block = block[cut:], block[:cut]
+        for block in line_blocks(self.file):
             yield block.split()
 
     def any_at_least(self, threshold: int) -> bool:
@@ -423,15 +417,8 @@ def blob_sizes(oids: list[bytes], cwd=None) -> array:
     writer = threading.Thread(target=feed, daemon=True)
     writer.start()
     sizes = array("q")
-    carry = b""
     try:
-        while True:
-            block = proc.stdout.read(_CHUNK)
-            if not block:
-                break
-            block = carry + block
-            cut = block.rfind(b"\n") + 1
-            carry, block = block[cut:], block[:cut]
+        for block in line_blocks(proc.stdout):
             lines = block.splitlines()
             try:
                 values = list(map(int, lines))
@@ -452,12 +439,7 @@ def blob_sizes(oids: list[bytes], cwd=None) -> array:
 def _add_blobs_without_commits(table: BlobTable, cwd=None) -> None:
     """Blobs that a ref reaches only through a tag of a tree or a blob: no commit adds
     them, so the walk cannot see them; rev-list lists them (rarely more than a few)."""
-    out = run_git(["for-each-ref", "--format=%(objectname) %(objecttype) %(*objecttype)"], cwd).stdout
-    tips = []
-    for line in out.splitlines():
-        oid, kind, peeled = (line.split(" ") + ["", ""])[:3]
-        if (peeled or kind) in ("tree", "blob"):
-            tips.append(oid)
+    tips = refs_to_trees_or_blobs(cwd)
     if not tips:
         return
     for record in stream_objects(tips, cwd):
