@@ -3,7 +3,6 @@ configuration, never the developer's own ~/.gitconfig or hooks."""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 

@@ -58,7 +58,7 @@ class Repo:
 
     def refs(self) -> dict[str, str]:
         out = self.git("for-each-ref", "--format=%(refname) %(objectname)")
-        return dict(line.split(" ", 1)[::-1][::-1] for line in out.splitlines() if line)
+        return dict(line.split(" ", 1) for line in out.splitlines() if line)
 
 
 def bare(path: Path, *args: str) -> Repo:

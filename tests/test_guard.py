@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from guardkit import MiB, Repo, cli, text
+from guardkit import MiB, Repo, cli
 from labhooks import guard
 
 

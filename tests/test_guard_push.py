@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from guardkit import MiB, Repo, add_then_delete, bare, cli, clone_pair, labhooks, push, remote_refs, text
+from guardkit import MiB, Repo, add_then_delete, cli, clone_pair, labhooks, push, remote_refs, text
 
 
 @pytest.fixture

@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from projectkit import assert_no_template_residue, labhooks, run_own_suite, snapshot
 
 TEMPLATE = "recommender"
-
-
-def labhooks(*args, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "labhooks.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=120
-    )
-
-
-def snapshot(folder: Path) -> dict:
-    return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
 def test_list_shows_the_recommender():
@@ -60,12 +47,7 @@ def test_rendered_project_passes_its_own_test_suite(tmp_path):
         assert (package / rel).is_file(), rel
     for group in ("data", "encoder", "ranker", "experiment", "hydra/launcher"):
         assert list((target / "configs" / group).glob("*.yaml")), group
-    files = [p for p in target.rglob("*") if p.is_file()]
-    assert not [p for p in files if p.name.endswith(".jinja") or "{{" in str(p)]
-    for path in files:
-        text = path.read_text(encoding="utf-8")
-        assert "{{" not in text and "{%" not in text, path
-        assert path.stat().st_size < 100_000, path  # no data ships with the template
+    files = assert_no_template_residue(target, max_file_size=100_000)  # no data ships
     assert not [p for p in files if p.suffix in (".cif", ".csv", ".npy", ".pt")]
     assert 'name = "TE Recommender"' in (target / "pyproject.toml").read_text()
     assert 'pythonpath = ["src"]' in (target / "pyproject.toml").read_text()
@@ -73,11 +55,4 @@ def test_rendered_project_passes_its_own_test_suite(tmp_path):
     assert "id: check-large\n" in hooks and "id: check-large-push" in hooks and "rev: v" in hooks
     assert "from te_recommender" in (target / "tests" / "test_recall.py").read_text()
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHONPATH"))}
-    tests = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"],
-        cwd=target, env=env, capture_output=True, text=True, timeout=1800,
-    )
-    tail = tests.stdout[-4000:] + tests.stderr[-2000:]
-    assert tests.returncode == 0, tail
-    assert " passed" in tests.stdout and "failed" not in tests.stdout, tail
+    run_own_suite(target, timeout=1800)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from projectkit import assert_no_template_residue, labhooks, run_own_suite, snapshot
 
 try:
     import tomllib
@@ -15,16 +12,6 @@ except ImportError:  # Python 3.10
     tomllib = pytest.importorskip("tomli")
 
 TEMPLATE = "yield-model"
-
-
-def labhooks(*args, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "labhooks.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=120
-    )
-
-
-def snapshot(folder: Path) -> dict:
-    return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
 def test_list_shows_the_yield_model():
@@ -73,13 +60,7 @@ def test_rendered_project_passes_its_own_test_suite(tmp_path):
     package = target / "src" / "bh_yields"
     for rel in ("__init__.py", "train.py", "evaluate.py", "models/encoders.py"):
         assert (package / rel).is_file(), rel
-    files = [p for p in target.rglob("*") if p.is_file()]
-    assert not [p for p in files if p.name.endswith(".jinja") or "{{" in str(p)]
-    for path in files:
-        if path.suffix in (".py", ".yaml", ".toml", ".md"):
-            text = path.read_text(encoding="utf-8")
-            assert "{{" not in text and "{%" not in text, path
-        assert path.stat().st_size < 200_000, path  # only small files ship
+    assert_no_template_residue(target, max_file_size=200_000)
     pyproject = (target / "pyproject.toml").read_text()
     project = tomllib.loads(pyproject)["project"]
     assert project["name"] == "bh-yields"
@@ -88,11 +69,4 @@ def test_rendered_project_passes_its_own_test_suite(tmp_path):
     assert "id: check-large" in hooks and "id: check-large-push" in hooks and "rev: v" in hooks
     assert "bh_yields.summary.MultirunSummaryCallback" in (target / "configs/hydra/default.yaml").read_text()
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHONPATH"))}
-    tests = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"],
-        cwd=target, env=env, capture_output=True, text=True, timeout=1500,
-    )
-    tail = tests.stdout[-4000:] + tests.stderr[-2000:]
-    assert tests.returncode == 0, tail
-    assert " passed" in tests.stdout and "failed" not in tests.stdout, tail
+    run_own_suite(target, timeout=1500)
