@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from guardkit import add_then_delete, clone_pair, labhooks, push, snapshot_worktree, text
+from guardkit import MiB, add_then_delete, clone_pair, labhooks, push, snapshot_worktree, text
 from labhooks import install_hooks
 
 
@@ -112,11 +112,30 @@ def test_not_a_repository(tmp_path):
     assert proc.returncode == 2 and proc.stderr.startswith("labhooks: not a git repository")
 
 
-def test_missing_guard_fails_the_push_closed(tmp_path):
+def test_clean_push_is_proven_by_git_alone_and_a_heavy_one_fails_closed(tmp_path):
+    # With labhooks gone, the hook can still prove a push clean with git and awk (no
+    # Python at all); a push carrying a blob at the warn size needs the guard, and
+    # without it the push is refused rather than let through.
     work, remote = clone_pair(tmp_path)
     install_hooks.install(work.path, python=str(tmp_path / "gone/python"))
     env = {"PATH": os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep)
                                    if not (os.path.isfile(os.path.join(p, "labhooks-check-large"))))}
+    clean = push(work, "origin", "main", env=env)
+    assert clean.returncode == 0, text(clean)
+    work.big("data/mid.bin", 60 * MiB)
+    work.commit("a blob over the warn size")
+    proc = push(work, "origin", "main", env=env)
+    assert proc.returncode != 0 and "cannot find labhooks" in text(proc)
+    forced = push(work, "origin", "main", env={**env, "LABHOOKS_FULL_CHECK": "1"})
+    assert forced.returncode != 0 and "cannot find labhooks" in text(forced)
+
+
+def test_unreadable_size_setting_sends_the_push_to_the_full_guard(tmp_path):
+    work, remote = clone_pair(tmp_path)
+    install_hooks.install(work.path, python=str(tmp_path / "gone/python"))
+    env = {"PATH": os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep)
+                                   if not (os.path.isfile(os.path.join(p, "labhooks-check-large"))))}
+    work.git("config", "labhooks.warnsize", "50MiB")  # the guard reads it, git --int cannot
     proc = push(work, "origin", "main", env=env)
     assert proc.returncode != 0 and "cannot find labhooks" in text(proc)
 
