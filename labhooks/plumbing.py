@@ -127,19 +127,6 @@ def hooks_dir(cwd=None) -> Path:
     return path
 
 
-def is_bare(cwd=None) -> bool:
-    return _rev_parse("--is-bare-repository", cwd) == "true"
-
-
-def object_format(cwd=None) -> str:
-    fmt = run_git(["rev-parse", "--show-object-format"], cwd, check=False).stdout.strip()
-    return fmt or "sha1"
-
-
-def null_oid(cwd=None) -> str:
-    return "0" * (64 if object_format(cwd) == "sha256" else 40)
-
-
 def is_null_oid(oid: str) -> bool:
     return bool(oid) and set(oid) == {"0"}
 
@@ -171,11 +158,6 @@ def refs_to_trees_or_blobs(cwd=None) -> list[str]:
         if (peeled or kind) in ("tree", "blob"):
             tips.append(oid)
     return tips
-
-
-def object_exists(oid: str, cwd=None) -> bool:
-    proc = run_git(["cat-file", "-e", f"{oid}^{{object}}"], cwd, check=False)
-    return proc.returncode == 0
 
 
 @dataclass(slots=True)

@@ -11,8 +11,8 @@ import re
 from labhooks.errors import LabhooksError
 
 _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
-_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*([KMGT]?)(?:I?B)?\s*$", re.IGNORECASE)
-_BYTES_ONLY_RE = re.compile(r"^\s*(\d+)\s*B?\s*$", re.IGNORECASE)
+# a number, then nothing, a lone B, or K/M/G/T with an optional B or iB
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(?:([KMGT])(?:I?B)?|B)?\s*$", re.IGNORECASE)
 
 
 class SizeError(LabhooksError):
@@ -30,18 +30,13 @@ def parse_size(text: str | int) -> int:
         if text < 0:
             raise SizeError(str(text))
         return text
-    if not isinstance(text, str):
-        raise SizeError(repr(text))
-    match = _SIZE_RE.match(text)
+    match = _SIZE_RE.match(text) if isinstance(text, str) else None
     if not match:
-        raise SizeError(text)
-    number, unit = match.group(1), match.group(2).upper()
-    if not unit and not _BYTES_ONLY_RE.match(text) and text.strip().lower().endswith("ib"):
-        raise SizeError(text)  # "100iB" has no unit to be binary about
-    value = float(number) * _UNITS[unit]
-    if unit == "" and "." in number:
+        raise SizeError(text if isinstance(text, str) else repr(text))
+    number, unit = match.group(1), (match.group(2) or "").upper()
+    if not unit and "." in number:
         raise SizeError(text)  # a fraction of a byte is meaningless
-    return int(round(value))
+    return int(round(float(number) * _UNITS[unit]))
 
 
 def format_size(num_bytes: int | None) -> str:
