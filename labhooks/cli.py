@@ -65,10 +65,7 @@ class LazyGroup(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except LabhooksError as exc:
-            click.echo(f"labhooks: {exc.message}", err=True)
-            ctx.exit(exc.exit_code)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # before click turns it into a generic Abort
             click.echo("labhooks: interrupted", err=True)
             ctx.exit(130)
 
