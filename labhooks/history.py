@@ -21,11 +21,11 @@ import tempfile
 from dataclasses import dataclass
 from typing import IO, Callable, Iterable, Iterator
 
-from labhooks.plumbing import (  # noqa: F401  (NO_FETCH_ENV, no_fetch_env: re-exported for scan)
-    NO_FETCH_ENV, GitError, git_executable, no_fetch_env, run_git, split_revs,
+from labhooks.plumbing import (
+    _CHUNK, MIN_COMMITS_PER_SLICE, NO_FETCH_ENV, GitError, commit_slices, git_executable, no_fetch_env,
+    run_git, split_revs,
 )
 
-_CHUNK = 1 << 20
 _LOG_FORMAT = "%x1e%H%x1f%an%x1f%ae%x1f%aI%x1f%s"
 # Pinned so that no user setting changes what the walk sees: log.showRoot=false would
 # hide the root commit's files, log.showSignature would verify every signature.
@@ -37,9 +37,6 @@ _LOG_ARGS = ["-c", "log.showSignature=false", "log", "--root", "--raw", "-z", "-
 # a path cannot hold a NUL, so only a path that itself starts with \x1e could fool this.
 _RECORD_START = b"\0\x1e"
 _GITLINK = b"160000 "  # a submodule commit, not a blob of this repository
-# Below this many commits a second process costs more than it saves.
-_MIN_COMMITS_PER_SLICE = 2000
-
 
 
 @dataclass(slots=True)
@@ -93,19 +90,13 @@ def boundary_objects(revs: Iterable[str], cwd=None) -> set[bytes]:
     return {line.split(b" ", 1)[0].lstrip(b"?") for line in out.splitlines()}
 
 
-def count_commits(tips: list[str], cwd=None) -> int:
-    out = run_git(["rev-list", "--count", "--stdin"], cwd, input="".join(t + "\n" for t in tips),
-                  env=NO_FETCH_ENV).stdout
-    return int(out.strip() or 0)
-
-
 def added_blobs(
     revs: Iterable[str],
     cwd=None,
     *,
     jobs: int | None = None,
     on_chunk: Callable[[int], None] | None = None,
-    min_slice: int = _MIN_COMMITS_PER_SLICE,
+    min_slice: int = MIN_COMMITS_PER_SLICE,
     chunk_size: int = _CHUNK,
 ) -> Iterator[tuple[bytes, list[bytes], list[bytes]]]:
     """Yield ``(raw header, blob oids, paths)`` per commit, newest first (git log order).
@@ -129,12 +120,8 @@ def added_blobs(
         if not tips:
             return  # no refs at all: an empty repository or an unborn branch
         options, _ = split_revs(tips)
-        total = 0 if options else count_commits(tips, cwd)
-        if total >= 2 * max(1, min_slice):
-            jobs = min(jobs, total // max(1, min_slice))
-            step = -(-total // jobs)
-            slices = [[f"--max-count={step}"]]
-            slices += [[f"--skip={step * i}", f"--max-count={step}"] for i in range(1, jobs)]
+        if not options:  # only pinned tips slice safely: every slice must see one history
+            slices = commit_slices(tips, jobs, cwd, min_slice)
     walkers = [_LogSlice(tips, extra, cwd, to_file=i > 0, chunk_size=chunk_size)
                for i, extra in enumerate(slices)]
     seen = 0

@@ -20,7 +20,7 @@ from labhooks.errors import LabhooksError
 
 _CHUNK = 1 << 20
 # Below this many commits per slice, a second git process costs more than it saves.
-_MIN_COMMITS_PER_SLICE = 2000
+MIN_COMMITS_PER_SLICE = 2000
 _BATCH_FORMAT = "%(objecttype) %(objectsize) %(objectname) %(rest)"
 
 
@@ -402,6 +402,24 @@ class BlobOrigin:
     paths: list[str]  # every path the blob was added or modified under in the walked commits
 
 
+def commit_slices(revs: Iterable[str], jobs: int, cwd=None,
+                  min_slice: int = MIN_COMMITS_PER_SLICE) -> list[list[str]]:
+    """Extra ``git log`` arguments that cut the walk over ``revs`` into up to ``jobs``
+    consecutive slices of git's own commit order, each of at least ``min_slice`` commits;
+    ``[[]]`` (one whole walk) when the history is too short to be worth it."""
+    min_slice = max(1, min_slice)
+    if jobs < 2:
+        return [[]]
+    options, plain = split_revs(revs)
+    total = int(run_git(["rev-list", "--count", "--stdin", *options], cwd,
+                        input="".join(r + "\n" for r in plain), env=NO_FETCH_ENV).stdout.strip() or 0)
+    if total < 2 * min_slice:
+        return [[]]
+    jobs = min(jobs, total // min_slice)
+    step = -(-total // jobs)
+    return [[f"--max-count={step}"]] + [[f"--skip={step * i}", f"--max-count={step}"] for i in range(1, jobs)]
+
+
 def find_blob_origins(blob_oids: Iterable[str], revs: Iterable[str], cwd=None) -> dict[str, BlobOrigin]:
     """The earliest commit in ``revs`` that adds each blob, with full paths, in one walk.
 
@@ -419,15 +437,9 @@ def find_blob_origins(blob_oids: Iterable[str], revs: Iterable[str], cwd=None) -
     find = []
     if len(wanted) <= 2000 and not is_partial_clone(cwd):
         find = [f"--find-object={oid}" for oid in sorted(wanted)]
-    slices = [[]]
-    if find and (os.cpu_count() or 1) > 1:
-        # The pickaxe diff of every commit is the whole cost; two git processes, each
-        # diffing half of the commits, finish in about half the time on two cores.
-        total = int(run_git(["rev-list", "--count", "--stdin", *options], cwd,
-                            input="".join(r + "\n" for r in plain), env=NO_FETCH_ENV).stdout.strip() or 0)
-        if total >= 2 * _MIN_COMMITS_PER_SLICE:
-            step = -(-total // 2)
-            slices = [[f"--max-count={step}"], [f"--skip={step}", f"--max-count={step}"]]
+    # The pickaxe diff of every commit is the whole cost; two git processes, each
+    # diffing half of the commits, finish in about half the time on two cores.
+    slices = commit_slices(revs, min(2, os.cpu_count() or 1), cwd) if find else [[]]
     procs = [
         subprocess.Popen(
             [git, "log", "--reverse", "--raw", "-z", "--no-abbrev", "--no-renames", "--root",

@@ -66,11 +66,10 @@ def summary_dict(summary: Summary) -> dict:
 
 
 def record_dicts(result: ScanResult) -> list[dict]:
-    rows = [
+    return [
         blob_dict(rank, r) if isinstance(r, BlobRecord) else group_dict(rank, r)
         for rank, r in enumerate(result.records, 1)
     ]
-    return rows
 
 
 def render_json(result: ScanResult) -> str:

@@ -25,11 +25,13 @@ from typing import Callable, Iterable, Iterator
 from labhooks import history
 from labhooks.errors import LabhooksError
 from labhooks.plumbing import (
+    NO_FETCH_ENV,
     ensure_repo,
     git_executable,
     head_commit,
     is_partial_clone,
     line_blocks,
+    no_fetch_env,
     refs_to_trees_or_blobs,
     run_git,
     stream_objects,
@@ -271,7 +273,7 @@ def head_blob_oids(cwd=None) -> list[bytes]:
     if head_commit(cwd) is None:
         return []  # unborn branch: nothing is "still at HEAD"
     out = run_git(["ls-tree", "-r", "-z", "--full-tree", "HEAD"], cwd, text=False,
-                  env=history.NO_FETCH_ENV).stdout
+                  env=NO_FETCH_ENV).stdout
     oids = []
     for entry in out.split(b"\0"):
         meta, _, _ = entry.partition(b"\t")
@@ -286,7 +288,7 @@ def lfs_pointers(oids: list[str], cwd=None) -> set[str]:
     if not oids:
         return set()
     out = run_git(["cat-file", "--batch"], cwd, input=("\n".join(oids) + "\n").encode(),
-                  text=False, env=history.NO_FETCH_ENV).stdout
+                  text=False, env=NO_FETCH_ENV).stdout
     found = set()
     pos = 0
     for oid in oids:
@@ -320,7 +322,7 @@ class StoreListing:
         fmt = "%(objectname) %(objectsize)" if with_ids else "%(objectsize)"
         self.proc = subprocess.Popen(
             [git_executable(), "cat-file", "--batch-all-objects", "--unordered", f"--batch-check={fmt}"],
-            cwd=cwd, stdout=self.file, stderr=subprocess.PIPE, env=history.no_fetch_env(),
+            cwd=cwd, stdout=self.file, stderr=subprocess.PIPE, env=no_fetch_env(),
         )
         self.with_ids = with_ids
         self.done = False
@@ -362,17 +364,21 @@ class StoreListing:
         self.file.close()
 
 
-def collect(revs: list[str], cwd=None, on_progress: Callable[[int], None] | None = None) -> BlobTable:
+def collect(revs: list[str], cwd=None, on_progress: Callable[[int], None] | None = None,
+            partial: bool | None = None) -> BlobTable:
     """Walk ``revs`` once and join sizes onto every blob met.
 
     In a partial clone sizes come from a listing of the store made during the walk (the
     store alone knows what is missing without trying to fetch it); otherwise from one
     ``cat-file`` lookup per distinct blob after the walk, which costs git less than
-    listing every object and costs Python almost nothing.
+    listing every object and costs Python almost nothing. ``partial``: whether this is
+    a partial clone, when the caller already knows.
     """
+    if partial is None:
+        partial = is_partial_clone(cwd)
     table = BlobTable()
     listing = None
-    if is_partial_clone(cwd):
+    if partial:
         listing = StoreListing(cwd)  # started first, it runs on another core meanwhile
     try:
         for header, oids, paths in history.added_blobs(revs, cwd, on_chunk=on_progress):
@@ -403,7 +409,7 @@ def blob_sizes(oids: list[bytes], cwd=None) -> array:
     proc = subprocess.Popen(
         [git_executable(), "cat-file", "--batch-check=%(objectsize)"], cwd=cwd,
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env=history.no_fetch_env(),
+        env=no_fetch_env(),
     )
 
     def feed() -> None:
@@ -573,8 +579,9 @@ def scan(
     if top is None:
         top = 0 if max_size is not None else DEFAULT_TOP
     usage = disk_usage(cwd)
+    partial = is_partial_clone(cwd)
 
-    if max_size is not None and not is_partial_clone(cwd):
+    if max_size is not None and not partial:
         # Nothing in the whole store reaches the limit: no reachable blob can either,
         # so the answer needs no history walk at all.
         listing = StoreListing(cwd, with_ids=False)
@@ -587,7 +594,7 @@ def scan(
                               usage.loose_bytes, None, None, None, 0, 0, 0)
             return ScanResult([], summary)
 
-    table = collect(walk_revs, cwd, on_progress)
+    table = collect(walk_revs, cwd, on_progress, partial)
     sizes = table.sizes
     unknown = sizes.count(_UNKNOWN)
     excluded = sizes.count(_EXCLUDED)
