@@ -6,6 +6,7 @@ that point names the backup and how to restore from it.
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from typing import Callable
 
 from labhooks.clean import backends, backup, held, pins, plan as planning, preflight, verify
 from labhooks.errors import LabhooksError
-from labhooks.plumbing import common_dir, quote_path, run_git
+from labhooks.plumbing import common_dir, git_env, git_executable, quote_path, run_git
 from labhooks.sizes import format_size
 
 
@@ -127,7 +128,8 @@ def run(options: Options, cwd=None, out: Callable[[str], None] = print,
 
     # 4. rewrite: from here on every failure points at the backup
     doomed = {blob.oid: blob.size for blob in the_plan.blobs}
-    head_paths = [p for p, oid in planning.head_blobs(root).items() if oid in doomed]
+    # HEAD is on a branch, so its tree is already in the snapshot
+    head_paths = [p for p, (_mode, oid) in before.trees.get(before.head_commit, {}).items() if oid in doomed]
     keep = held.hold(root, gitdir, head_paths)
     try:
         backend.prepare(root)
@@ -195,10 +197,6 @@ def _put_back_quietly(keep: held.HeldFiles) -> None:
 
 
 def _gc(root: Path) -> None:
-    import subprocess
-
-    from labhooks.plumbing import git_env, git_executable
-
     # stdout goes to stderr too: the report on stdout stays clean; git shows progress on a terminal
     proc = subprocess.run([git_executable(), "gc", "--prune=now", "--aggressive"], cwd=root,
                           stdin=subprocess.DEVNULL, stdout=sys.stderr.fileno() if _has_fileno() else None,
@@ -239,7 +237,7 @@ def _report(out, root, backend, the_plan, before, after, objects_left, size_afte
         out("".join(f"  {quote_path(p)}\n" for p in kept).rstrip("\n"))
     if remotes_restored:
         out("Remote settings were removed by the backend and have been put back.")
-    remotes = sorted({entry.split("\n", 1)[0][len("remote."):].rsplit(".", 1)[0] for entry in after.remotes})
+    remotes = sorted(verify.remote_names(after.remotes))
     remote = "origin" if "origin" in remotes else (remotes[0] if remotes else "<remote>")
     out("Next steps:")
     out(f"  1. Force-push every branch and tag: git push --force {remote} --all && "

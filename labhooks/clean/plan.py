@@ -6,11 +6,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labhooks.clean.refs import Ref, list_refs, stash_entries
+from labhooks.clean.verify import tree_listing
 from labhooks.plumbing import (
-    BlobOrigin, blobs_at_least, find_blob_origins, quote_path, run_git, store_blobs_at_least,
+    BlobOrigin, blobs_at_least, find_blob_origins, head_commit, quote_path, run_git, store_blobs_at_least,
 )
 from labhooks.errors import LabhooksError
+from labhooks.scan import disk_usage
 from labhooks.sizes import format_size
+
+GITLINK_MODE = "160000"  # a submodule's commit, not a blob
 
 
 @dataclass
@@ -33,35 +37,22 @@ class Plan:
     store_bytes: int = 0
 
     @property
-    def doomed_oids(self) -> set[str]:
-        return {blob.oid for blob in self.blobs}
-
-    @property
     def saving(self) -> int:
         return sum(blob.disk_size for blob in self.blobs)
 
 
 def store_size(cwd) -> int:
     """Bytes the object store takes on disk: packs plus loose objects."""
-    out = run_git(["count-objects", "-v"], cwd).stdout
-    values = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
-    return (int(values.get("size", 0)) + int(values.get("size-pack", 0))) * 1024
+    usage = disk_usage(cwd)
+    return usage.pack_bytes + usage.loose_bytes
 
 
 def head_blobs(cwd) -> dict[str, str]:
     """path -> blob id in HEAD's tree (empty when HEAD is unborn)."""
-    proc = run_git(["ls-tree", "-r", "-z", "--full-tree", "HEAD"], cwd, check=False)
-    if proc.returncode != 0:
+    head = head_commit(cwd)
+    if head is None:
         return {}
-    result = {}
-    for record in proc.stdout.split("\0"):
-        if not record:
-            continue
-        meta, path = record.split("\t", 1)
-        _mode, kind, oid = meta.split(" ")
-        if kind == "blob":
-            result[path] = oid
-    return result
+    return {path: oid for path, (mode, oid) in tree_listing(head, cwd).items() if mode != GITLINK_MODE}
 
 
 def _disk_sizes(oids: list[str], cwd) -> dict[str, int]:
@@ -93,7 +84,7 @@ def make_plan(root: Path, max_bytes: int, protect_head: bool = False) -> Plan:
         )
     protected: set[str] = set()
     if protect_head:
-        protected = {oid for oid in head_blobs(root).values()} & {b.oid for b in query.blobs}
+        protected = set(head_blobs(root).values()) & {b.oid for b in query.blobs}
     records = [record for record in query.blobs if record.oid not in protected]
     oids = [record.oid for record in records]
     origins = find_blob_origins(oids, revs, root)

@@ -55,11 +55,16 @@ def ensure_on_branch(root: Path) -> None:
         raise LabhooksError(f"HEAD is detached in {root}: check out a branch first (git switch BRANCH)", 2)
 
 
+def changed_tracked(root: Path, *status_args: str) -> list[str]:
+    """Tracked paths that differ from the index or HEAD (untracked files are not looked at)."""
+    out = run_git(["status", "--porcelain=v1", "-z", "--untracked-files=no", *status_args], root).stdout
+    return [entry[3:] for entry in out.split("\0") if len(entry) > 3 and entry[2] == " "]
+
+
 def ensure_clean(root: Path) -> None:
     """Refuse staged or unstaged changes to tracked files; untracked files are left alone."""
     run_git(["update-index", "-q", "--refresh"], root, check=False)
-    out = run_git(["status", "--porcelain=v1", "-z", "--untracked-files=no", "--ignore-submodules=none"], root).stdout
-    changed = [entry[3:] for entry in out.split("\0") if len(entry) > 3 and entry[2] == " "]
+    changed = changed_tracked(root, "--ignore-submodules=none")
     if changed:
         shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
         raise LabhooksError(

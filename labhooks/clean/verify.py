@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labhooks.clean.pins import PIN_NAMESPACE
+from labhooks.clean.preflight import changed_tracked
 from labhooks.clean.refs import Ref, list_refs, stash_entries
-from labhooks.plumbing import batch_check, quote_path, run_git, store_blobs_at_least
+from labhooks.plumbing import batch_check, head_commit, quote_path, run_git, store_blobs_at_least
 from labhooks.sizes import format_size
 
 LFS_POINTER_HEAD = "version https://git-lfs.github.com/spec/v1\n"
@@ -33,6 +34,11 @@ def remote_config(cwd) -> list[str]:
     return [entry for entry in proc.stdout.split("\0") if entry]
 
 
+def remote_names(entries: list[str]) -> set[str]:
+    """The remote names in ``remote_config`` entries (``remote.NAME.key\nvalue``)."""
+    return {entry.split("\n", 1)[0][len("remote."):].rsplit(".", 1)[0] for entry in entries}
+
+
 def user_refs(cwd) -> dict[str, Ref]:
     return {name: ref for name, ref in list_refs(cwd).items() if not name.startswith(PIN_NAMESPACE)}
 
@@ -48,8 +54,7 @@ class Snapshot:
 
 def take(root: Path, with_trees: bool = True) -> Snapshot:
     refs = user_refs(root)
-    head = run_git(["rev-parse", "--verify", "-q", "HEAD^{commit}"], root, check=False).stdout.strip() or None
-    snap = Snapshot(refs, remote_config(root), len(stash_entries(root)), head)
+    snap = Snapshot(refs, remote_config(root), len(stash_entries(root)), head_commit(root))
     if with_trees:
         for commit in {ref.peeled for ref in refs.values() if ref.peeled}:
             snap.trees[commit] = tree_listing(commit, root)
@@ -58,11 +63,10 @@ def take(root: Path, with_trees: bool = True) -> Snapshot:
 
 def restore_remotes(root: Path, before: Snapshot) -> bool:
     """Put back remote settings a backend removed; True when something had to be restored."""
-    if remote_config(root) == before.remotes:
+    now = remote_config(root)
+    if now == before.remotes:
         return False
-    names = {entry.split("\n", 1)[0][len("remote."):].rsplit(".", 1)[0]
-             for entry in before.remotes + remote_config(root)}
-    for name in names:
+    for name in remote_names(before.remotes + now):
         run_git(["config", "--local", "--remove-section", f"remote.{name}"], root, check=False)
     for entry in before.remotes:
         key, _, value = entry.partition("\n")
@@ -75,12 +79,19 @@ def _is_pointer_for(content: str, size: int) -> bool:
 
 
 def _pointer_texts(oids: set[str], cwd) -> dict[str, str]:
+    """The text of each of these blobs small enough to be a pointer, read in one cat-file."""
     sizes = batch_check(oids, cwd)
+    small = [oid for oid, record in sizes.items()
+             if record.type == "blob" and record.size is not None and record.size <= _MAX_POINTER]
+    if not small:
+        return {}
+    out = run_git(["cat-file", "--batch"], cwd, input="".join(oid + "\n" for oid in small).encode(), text=False).stdout
     texts = {}
-    for oid in oids:
-        record = sizes.get(oid)
-        if record and record.type == "blob" and record.size is not None and record.size <= _MAX_POINTER:
-            texts[oid] = run_git(["cat-file", "blob", oid], cwd).stdout
+    pos = 0
+    for oid in small:  # each answer: "<oid> blob <size>\n", the content, "\n"
+        start = out.index(b"\n", pos) + 1
+        pos = start + sizes[oid].size + 1
+        texts[oid] = out[start:pos - 1].decode("utf-8", "surrogateescape")
     return texts
 
 
@@ -141,8 +152,7 @@ def compare_refs(before: Snapshot, after: Snapshot) -> list[str]:
 
 def worktree_changes(root: Path) -> list[str]:
     """Tracked files that differ from the index or HEAD after the rewrite (there should be none)."""
-    out = run_git(["status", "--porcelain=v1", "-z", "--untracked-files=no"], root).stdout
-    changed = [entry[3:] for entry in out.split("\0") if len(entry) > 3 and entry[2] == " "]
+    changed = changed_tracked(root)
     return [f"tracked files changed in the working tree: {', '.join(quote_path(p) for p in changed[:5])}"] if changed else []
 
 
