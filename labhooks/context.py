@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-import subprocess
 
 from labhooks import __version__
 
@@ -12,11 +11,12 @@ LABHOOKS_REPO = "https://github.com/labhooks/labhooks"
 
 
 def git_user_name(cwd=None) -> str | None:
+    from labhooks.errors import LabhooksError
+    from labhooks.plumbing import run_git
+
     try:
-        out = subprocess.run(
-            ["git", "config", "user.name"], cwd=cwd, capture_output=True, text=True, check=False
-        )
-    except OSError:
+        out = run_git(["config", "user.name"], cwd, check=False)
+    except (LabhooksError, OSError):
         return None
     name = out.stdout.strip()
     return name or None

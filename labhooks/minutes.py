@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-import shutil
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,24 +76,25 @@ def validate_slug(slug: str) -> str:
     return slug
 
 
+def _one_line(text: str, what: str, if_empty: str) -> str:
+    """``text`` stripped; refused when empty (with ``if_empty``) or holding control characters."""
+    text = (text or "").strip()
+    if not text:
+        raise LabhooksError(if_empty)
+    if _has_control(text):
+        raise LabhooksError(f"invalid {what} {text!r}: control characters are not allowed")
+    return text
+
+
 def validate_title(title: str) -> str:
-    title = (title or "").strip()
-    if not title:
-        raise LabhooksError("invalid title: it is empty")
-    if _has_control(title):
-        raise LabhooksError(f"invalid title {title!r}: control characters are not allowed")
+    title = _one_line(title, "title", "invalid title: it is empty")
     if re.search(r"(^|[/\\])\.\.([/\\]|$)", title):
         raise LabhooksError(f"invalid title {title!r}: it looks like a path ('..')")
     return title
 
 
 def validate_author(author: str) -> str:
-    author = (author or "").strip()
-    if not author:
-        raise LabhooksError("no author: pass --author NAME or set 'git config user.name'")
-    if _has_control(author):
-        raise LabhooksError(f"invalid author {author!r}: control characters are not allowed")
-    return author
+    return _one_line(author, "author", "no author: pass --author NAME or set 'git config user.name'")
 
 
 def validate_citekey(key: str) -> str:
@@ -179,9 +179,10 @@ def new_minute(
     meta = kinds[kind]
     part, folder = meta["part"], meta["folder"]
     title = validate_title(title)
-    slug = validate_slug(slug) if slug is not None else make_slug(title)
-    if not slug:
-        raise LabhooksError(f"cannot make a file name from {title!r}: pass --slug")
+    if slug is None:
+        slug = make_slug(title)
+        if not slug:
+            raise LabhooksError(f"cannot make a file name from {title!r}: pass --slug")
     validate_slug(slug)
     extension = fmt or meta.get("format", "qmd")
     if extension not in FORMATS:
@@ -288,7 +289,7 @@ def new_book(
         raise LabhooksError(f"{target} exists and is not empty: choose a new folder")
     title = validate_title(title if title is not None else "Lab minutes")
     author = validate_author(author if author is not None else git_user_name() or "")
-    existed = target.exists()
+    created = scaffold.missing_folders(target)
     repo = _enclosing_repo(target.resolve())
     context = base_context(author=author)
     context.update(title=title, title_yaml=yaml_scalar(title), author_yaml=yaml_scalar(author))
@@ -302,11 +303,7 @@ def new_book(
         run_git(["init", "-q", str(target)])
     except LabhooksError as exc:
         # leave no half-made book behind: the folder was new or empty before
-        if existed:
-            for child in target.iterdir():
-                shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
-        else:
-            shutil.rmtree(target, ignore_errors=True)
+        scaffold.remove_new_folder(target, created)
         raise LabhooksError(f"{exc.message} in {target}; the book was removed again") from None
     result.git_initialised = True
     return result

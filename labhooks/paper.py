@@ -9,7 +9,6 @@ single file is written, so the usual failures never get that far.
 from __future__ import annotations
 
 import re
-import shutil
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,34 +157,6 @@ def _initial_branch(where: Path) -> str:
     return configured.stdout.strip() or DEFAULT_BRANCH
 
 
-def _missing_folders(target: Path) -> list[Path]:
-    """``target`` and those of its parents that do not exist yet, deepest first."""
-    missing = []
-    for folder in (target, *target.absolute().parents):
-        if folder.exists():
-            break
-        missing.append(folder)
-    return missing
-
-
-def _remove_rendered(target: Path, created: list[Path]) -> None:
-    """Undo a render whose commit failed: the folder was new or empty before."""
-    if target in created:
-        shutil.rmtree(target, ignore_errors=True)
-    else:
-        for child in target.iterdir():
-            if child.is_dir() and not child.is_symlink():
-                shutil.rmtree(child, ignore_errors=True)
-            else:
-                child.unlink(missing_ok=True)
-    for folder in created:
-        if folder != target:
-            try:
-                folder.rmdir()
-            except OSError:
-                break  # not empty any more: someone else is using it
-
-
 def _first_commit(result: PaperResult, title: str, branch: str, remote: str | None) -> None:
     from labhooks.plumbing import run_git
 
@@ -245,7 +216,7 @@ def new_paper(
             result.git = "created"
 
     context = paper_context(title, author, slug)
-    created = _missing_folders(target)
+    created = scaffold.missing_folders(target)
     rendered = scaffold.render(TEMPLATE, target, context, dry_run=dry_run, allow_existing_dir=False)
     result.files = rendered.files
     if dry_run or result.git != "created":
@@ -253,7 +224,7 @@ def new_paper(
     try:
         _first_commit(result, title, branch, remote)
     except BaseException as exc:
-        _remove_rendered(target, created)
+        scaffold.remove_new_folder(target, created)
         if isinstance(exc, LabhooksError):
             raise LabhooksError(f"{exc.message}; nothing was left in {target}", exc.exit_code) from None
         raise

@@ -139,14 +139,36 @@ def plan(template: str, context: dict) -> list[tuple[Path, Path, bool]]:
     return entries
 
 
-def _missing_ancestors(path: Path) -> list[Path]:
-    """The folders above ``path`` that do not exist yet, outermost first."""
+def missing_folders(target: Path) -> list[Path]:
+    """``target`` and those of its parents that do not exist yet, deepest first."""
     missing = []
-    for parent in path.parents:
-        if parent.exists():
+    for folder in (target, *target.absolute().parents):
+        if folder.exists():
             break
-        missing.append(parent)
-    return list(reversed(missing))
+        missing.append(folder)
+    return missing
+
+
+def remove_new_folder(target: Path, created: list[Path]) -> None:
+    """Undo a render into ``target`` after a later step failed.
+
+    ``target`` was new or empty before; ``created`` is :func:`missing_folders` of it,
+    taken before rendering.
+    """
+    if target in created:
+        shutil.rmtree(target, ignore_errors=True)
+    else:
+        for child in target.iterdir():
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)
+    for folder in created:
+        if folder != target:
+            try:
+                folder.rmdir()
+            except OSError:
+                break  # not empty any more: someone else is using it
 
 
 def _check_destinations(target: Path, entries) -> list[Path]:
@@ -226,7 +248,7 @@ def render(
     if dry_run:
         return result
 
-    created_ancestors = _missing_ancestors(target)
+    created_ancestors = missing_folders(target)[1:]  # deepest first
     moved: list[Path] = []
     created_dirs: list[Path] = []
     staging: Path | None = None
@@ -269,7 +291,7 @@ def render(
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
             staging = None
-        for folder in reversed(created_ancestors):
+        for folder in created_ancestors:
             try:
                 folder.rmdir()
             except OSError:
