@@ -355,7 +355,7 @@ def check_all(max_size: int, warn: int | None, excludes: list[str]) -> Report:
     plumbing.ensure_repo()
     report = Report("all", max_size, warn)
     threshold = _threshold(max_size, warn)
-    if _is_partial_clone():
+    if plumbing.is_partial_clone():
         # the store cannot say what it lacks: walk, so missing objects get counted
         _check_revisions(report, ["--all"], excludes)
         return report
@@ -387,10 +387,6 @@ def _reachable_without_commits(oids: list[str]) -> list[plumbing.ObjectRecord]:
     return [r for r in plumbing.stream_objects(tips) if r.oid in wanted]
 
 
-def _is_partial_clone() -> bool:
-    return plumbing.is_partial_clone()
-
-
 def _note_head(report: Report) -> None:
     """Advice differs when every refused blob came in with HEAD and HEAD is unpushed."""
     if not report.errors or any(f.commit is None for f in report.errors):
@@ -412,7 +408,7 @@ def _describe(finding: Finding, with_commit: bool) -> str:
     line = f"  {paths}  {format_size(finding.size)}"
     if with_commit:
         if finding.commit is not None:
-            line += f"  (introduced in {finding.commit.short} {plumbing.quote_path(finding.commit.subject)!s})"
+            line += f"  (introduced in {finding.commit.short} {plumbing.quote_path(finding.commit.subject)})"
         else:
             line += f"  (blob {finding.oid[:10]}, not added by any commit walked)"
     return line
@@ -428,7 +424,6 @@ def print_report(report: Report) -> None:
         "commit": "staged",
         "push": "in the commits being pushed",
         "all": "reachable from the refs of this repository",
-        "pre-receive": "in this push",
     }[report.mode]
     if report.errors:
         print(f"labhooks: {len(report.errors)} blob(s) of {format_size(report.max_size)} or more {where}:", file=out)

@@ -43,7 +43,7 @@ def text(proc: subprocess.CompletedProcess) -> str:
 
 def remote_refs(remote: Repo) -> dict[str, str]:
     out = remote.git("for-each-ref", "--format=%(refname) %(objectname)")
-    return {name: oid for oid, name in (line.split(" ")[::-1] for line in out.splitlines() if line)}
+    return dict(line.split(" ") for line in out.splitlines() if line)
 
 
 def clone_pair(tmp_path: Path, *init_args: str) -> tuple[Repo, Repo]:
