@@ -29,6 +29,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from benchutil import compile_labhooks  # noqa: E402
 MAKE_HISTORY = HERE.parent.parent / "shared" / "tools" / "make_history.py"
 BIN = Path(sys.executable).parent  # console scripts of this interpreter, not pyenv shims
 
@@ -187,6 +189,9 @@ def bench_history(work: Path, runs: int) -> None:
     compare("4a. check-large --all --max 100M, no blob that big",
             ([tool("labhooks-check-large"), "--all", "--max", "100M"], clean, None, False),
             (raw, clean, None, True), runs, target=0.25)
+    compare("4a. the same through the labhooks command (labhooks check-large --all --max 100M)",
+            ([tool("labhooks"), "check-large", "--all", "--max", "100M"], clean, None, False),
+            (raw, clean, None, True), runs, target=0.25)
     compare("4b. check-large --all --max 100M, one 120 MB blob buried in history",
             ([tool("labhooks-check-large"), "--all", "--max", "100M"], big, None, False),
             (raw, big, None, True), runs, target=1.2)
@@ -202,8 +207,9 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("GIT_CONFIG_NOSYSTEM", "1")
     git_version = git("--version", cwd=work).strip()
-    print(f"guard_bench: {git_version}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
-          f"{args.runs} runs each, work dir {work}, load average {os.getloadavg()[0]:.2f}", flush=True)
+    print(f"guard_bench: {git_version}, Python {sys.version.split()[0]} ({sys.executable}), "
+          f"{os.cpu_count()} CPUs, {args.runs} runs each, work dir {work}, "
+          f"load average {os.getloadavg()[0]:.2f}\n  {compile_labhooks()}", flush=True)
     bench_startup(work, max(args.runs, 21))
     bench_commit(work, args.runs)
     bench_push(work, args.runs)

@@ -32,6 +32,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from benchutil import compile_labhooks  # noqa: E402
 ROOT = HERE.parent
 MAKE_HISTORY = ROOT.parent / "shared" / "tools" / "make_history.py"
 TIME = "/usr/bin/time"
@@ -104,6 +106,7 @@ def main() -> int:
         if not shutil.which(tool):
             raise SystemExit(f"{tool} is not on PATH")
     args.cache.mkdir(parents=True, exist_ok=True)
+    print(compile_labhooks(), f"; labhooks command: {shutil.which('labhooks')}")
     clean = build(args.cache, "clean", REPOS["clean"])
     big = build(args.cache, "big", REPOS["big"])
     objects = {

@@ -1,7 +1,7 @@
 """The large-file guard: refuse staged or pushed blobs over a size limit.
 
-Runs on every commit and push, so it imports only the standard library and the
-plumbing module; everything heavy stays in other commands.
+Runs on every commit and push, so it imports only the light parts of the standard
+library and the plumbing module; everything heavy stays in other commands.
 
 Modes:
   commit (default)  the STAGED blob of each given file (or of every staged file): the
@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
 from labhooks import plumbing
@@ -32,24 +31,28 @@ _PATHSPEC_LIMIT = 64
 _GITLINK_MODE = "160000"
 
 
-@dataclass
-class Finding:
-    oid: str
-    size: int
-    paths: list[str]
-    commit: plumbing.CommitInfo | None = None
+class Finding(plumbing.Record):
+    __slots__ = ("oid", "size", "paths", "commit")
+
+    def __init__(self, oid: str, size: int, paths: list[str], commit: plumbing.CommitInfo | None = None):
+        self.oid = oid
+        self.size = size
+        self.paths = paths
+        self.commit = commit
 
 
-@dataclass
-class Report:
-    mode: str
-    max_size: int
-    warn_size: int | None
-    errors: list[Finding] = field(default_factory=list)
-    warnings: list[Finding] = field(default_factory=list)
-    unsized: int = 0  # objects missing locally (partial clone), never fetched
-    unreachable: int = 0  # big blobs in the store that no ref reaches (--all only)
-    head_unpushed: bool = False  # HEAD is the only commit to fix and not on any remote
+class Report(plumbing.Record):
+    __slots__ = ("mode", "max_size", "warn_size", "errors", "warnings", "unsized", "unreachable", "head_unpushed")
+
+    def __init__(self, mode: str, max_size: int, warn_size: int | None):
+        self.mode = mode
+        self.max_size = max_size
+        self.warn_size = warn_size
+        self.errors: list[Finding] = []
+        self.warnings: list[Finding] = []
+        self.unsized = 0  # objects missing locally (partial clone), never fetched
+        self.unreachable = 0  # big blobs in the store that no ref reaches (--all only)
+        self.head_unpushed = False  # HEAD is the only commit to fix and not on any remote
 
 
 class _Parser(argparse.ArgumentParser):
@@ -352,14 +355,18 @@ def _check_revisions(report: Report, revs: list[str], excludes: list[str]) -> No
 
 
 def check_all(max_size: int, warn: int | None, excludes: list[str]) -> Report:
-    plumbing.ensure_repo()
     report = Report("all", max_size, warn)
     threshold = _threshold(max_size, warn)
-    if plumbing.is_partial_clone():
-        # the store cannot say what it lacks: walk, so missing objects get counted
-        _check_revisions(report, ["--all"], excludes)
-        return report
-    candidates = plumbing.store_blobs_at_least(threshold).blobs
+    # The store listing is nearly all of the time this takes when nothing is that big:
+    # start it first and check the repository while git lists on another core.
+    with plumbing.StoreListing() as listing:
+        plumbing.ensure_repo()
+        if plumbing.is_partial_clone():
+            # the store cannot say what it lacks: walk, so missing objects get counted
+            listing.close()
+            _check_revisions(report, ["--all"], excludes)
+            return report
+        candidates = plumbing.store_blobs_at_least(threshold, listing=listing).blobs
     if not candidates:
         return report  # nothing that big anywhere: no history walk needed
     sizes = {b.oid: b.size for b in candidates}

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
-from dataclasses import dataclass
-from pathlib import Path
 from collections.abc import Iterable, Iterator
 
 from labhooks.errors import LabhooksError
+
+# The guard imports this module on every commit and push, and every import is start-up
+# time: typing, pathlib, shutil, tempfile and dataclasses stay out (each Path is made
+# after a local import; records are written out by hand).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
 
 _CHUNK = 1 << 20
 # Below this many commits per slice, a second git process costs more than it saves.
@@ -49,10 +53,22 @@ def no_fetch_env() -> dict:
 
 
 def git_executable() -> str:
-    path = shutil.which("git")
+    path = _which("git")
     if not path:
         raise GitError("git is not installed or not on PATH: install git and try again")
     return path
+
+
+def _which(name: str) -> str | None:
+    if os.name == "nt":  # PATHEXT and friends: leave Windows to shutil
+        from shutil import which
+
+        return which(name)
+    for folder in os.environ.get("PATH", os.defpath).split(os.pathsep):
+        candidate = os.path.join(folder or os.curdir, name)
+        if os.access(candidate, os.X_OK) and not os.path.isdir(candidate):
+            return candidate
+    return None
 
 
 def run_git(
@@ -92,35 +108,43 @@ def git_output(args: list[str], cwd: Path | str | None = None, **kw) -> str:
 def _rev_parse(flag: str, cwd) -> str:
     proc = run_git(["rev-parse", flag], cwd, check=False)
     if proc.returncode != 0:
-        where = Path(cwd or ".").resolve()
+        where = os.path.realpath(cwd or os.curdir)
         raise GitError(f"not a git repository: {where} (run this inside a git repository)")
     return proc.stdout.strip()
 
 
 def repo_root(cwd=None) -> Path:
     """Top of the working tree; refuses bare repositories and non-repositories."""
+    from pathlib import Path
+
     root = _rev_parse("--show-toplevel", cwd)
     if not root:
-        raise GitError(f"{Path(cwd or '.').resolve()} is a bare repository: run this in a working tree")
+        raise GitError(f"{os.path.realpath(cwd or os.curdir)} is a bare repository: run this in a working tree")
     return Path(root)
 
 
 def git_dir(cwd=None) -> Path:
+    from pathlib import Path
+
     return Path(_rev_parse("--absolute-git-dir", cwd))
 
 
 def common_dir(cwd=None) -> Path:
+    from pathlib import Path
+
     path = Path(_rev_parse("--git-common-dir", cwd))
     return path if path.is_absolute() else (Path(cwd or ".") / path).resolve()
 
 
-def ensure_repo(cwd=None) -> Path:
-    """The git dir of a repository (bare or not); one clear line if there is none."""
-    return git_dir(cwd)
+def ensure_repo(cwd=None) -> None:
+    """One clear line unless ``cwd`` is in a repository (bare or not)."""
+    _rev_parse("--absolute-git-dir", cwd)
 
 
 def hooks_dir(cwd=None) -> Path:
     """Where git runs hooks from, honouring core.hooksPath."""
+    from pathlib import Path
+
     path = Path(git_output(["rev-parse", "--git-path", "hooks"], cwd))
     if not path.is_absolute():
         path = (Path(cwd or ".").resolve() / path).resolve()
@@ -160,12 +184,30 @@ def refs_to_trees_or_blobs(cwd=None) -> list[str]:
     return tips
 
 
-@dataclass(slots=True)
-class ObjectRecord:
-    oid: str
-    type: str | None  # None: missing locally (partial clone), size unknown
-    size: int | None
-    path: str | None  # first path rev-list saw it under, cut at a newline by git
+class Record:
+    """A slotted record with the ``repr`` and ``==`` a dataclass would have."""
+
+    __slots__ = ()
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"{type(self).__name__}({fields})"
+
+    def __eq__(self, other) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in self.__slots__)
+
+
+class ObjectRecord(Record):
+    __slots__ = ("oid", "type", "size", "path")
+
+    def __init__(self, oid: str, type: str | None, size: int | None, path: str | None):
+        self.oid = oid
+        self.type = type  # None: missing locally (partial clone), size unknown
+        self.size = size
+        self.path = path  # first path rev-list saw it under, cut at a newline by git
 
 
 def _parse_batch_line(line: str) -> ObjectRecord:
@@ -286,11 +328,13 @@ def _size_regex(threshold: int, tail: bytes) -> re.Pattern:
     return re.compile(rb"\n(\d{%d,})" % digits + tail)
 
 
-@dataclass
-class BlobQuery:
-    blobs: list[ObjectRecord]  # at or over the threshold, biggest first
-    missing: int  # objects that could not be sized (partial clone)
-    objects: int | None = None  # objects looked at, when counted
+class BlobQuery(Record):
+    __slots__ = ("blobs", "missing", "objects")
+
+    def __init__(self, blobs: list[ObjectRecord], missing: int, objects: int | None = None):
+        self.blobs = blobs  # at or over the threshold, biggest first
+        self.missing = missing  # objects that could not be sized (partial clone)
+        self.objects = objects  # objects looked at, when counted
 
 
 def blobs_at_least(revs: Iterable[str], threshold: int, cwd=None) -> BlobQuery:
@@ -314,32 +358,151 @@ def blobs_at_least(revs: Iterable[str], threshold: int, cwd=None) -> BlobQuery:
     return BlobQuery(sorted(found.values(), key=lambda r: (-r.size, r.oid)), missing)
 
 
-def store_blobs_at_least(threshold: int, cwd=None) -> BlobQuery:
+def scratch_file():
+    """An unnamed read-write file that is gone once closed."""
+    flag = getattr(os, "O_TMPFILE", 0)  # Linux: no name, no tempfile import
+    if flag:
+        try:
+            fd = os.open(os.environ.get("TMPDIR") or "/tmp", flag | os.O_RDWR, 0o600)
+            return os.fdopen(fd, "w+b")
+        except OSError:
+            pass  # a file system without O_TMPFILE
+    import tempfile
+
+    return tempfile.TemporaryFile(prefix="labhooks-")
+
+
+class StoreListing:
+    """One ``git cat-file --batch-all-objects --unordered`` over the whole object store,
+    reachable or not, started at construction so git works on another core while the
+    caller goes on, and spooled to a file so git never waits for us and the listing can
+    be read more than once.
+
+    Listing the store reads pack indexes and object headers, no history: a fraction of
+    a walk. Leave the type out of ``fmt`` where possible: it costs git a walk down every
+    delta chain, while a size costs one delta header.
+    """
+
+    def __init__(self, fmt: str = "%(objectsize)", cwd=None):
+        self.file = scratch_file()
+        try:
+            self.proc = subprocess.Popen(
+                [git_executable(), "cat-file", "--batch-all-objects", "--unordered", f"--batch-check={fmt}"],
+                cwd=cwd, stdout=self.file, stderr=subprocess.PIPE, env=no_fetch_env(),
+            )
+        except BaseException:
+            self.file.close()
+            raise
+        self.done = False
+        self.lines: int | None = None  # objects listed, once counted
+
+    def __enter__(self) -> "StoreListing":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def wait(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        err = self.proc.stderr.read().decode("utf-8", "replace").strip()
+        self.proc.stderr.close()
+        if self.proc.wait() != 0:
+            raise GitError(f"git cat-file --batch-all-objects failed: {err.splitlines()[-1] if err else 'error'}")
+
+    def blocks(self) -> Iterator[bytes]:
+        """Whole lines, about a MiB at a time."""
+        self.wait()
+        self.file.seek(0)
+        return line_blocks(self.file)
+
+    def sizes_at_least(self, threshold: int) -> list[tuple[int, int]]:
+        """``(line number, size)`` of every object of at least ``threshold`` bytes, for a
+        listing of sizes alone; counts the lines into ``self.lines``."""
+        pattern = _size_regex(threshold, b"")
+        found = []
+        lines = 0
+        for block in self.blocks():
+            buf = b"\n" + block
+            line, counted_to = lines, 0
+            for match in pattern.finditer(buf):
+                size = int(match.group(1))
+                if size >= threshold:
+                    line += buf.count(b"\n", counted_to, match.start())
+                    counted_to = match.start()
+                    found.append((line, size))
+            lines += block.count(b"\n")
+        self.lines = lines
+        return found
+
+    def close(self) -> None:
+        if not self.done:
+            self.done = True
+            self.proc.kill()
+            self.proc.wait()
+            self.proc.stderr.close()
+        self.file.close()
+
+
+def _names_at(lines: list[int], expected_lines: int, cwd=None) -> list[str] | None:
+    """The ids on the given lines of a names-only store listing, which lists objects in
+    the same order as any other listing of an unchanged store; None when the store
+    changed in between (another line count)."""
+    with StoreListing("%(objectname)", cwd) as names:
+        names.wait()
+        names.file.seek(0)  # git wrote through the same open file: the offset is at the end
+        first = names.file.readline()  # every line has the same width: one id and a newline
+        width = len(first)
+        names.file.seek(0, os.SEEK_END)
+        if not width or names.file.tell() != width * expected_lines:
+            return None
+        oids = []
+        for line in lines:
+            names.file.seek(line * width)
+            oids.append(names.file.read(width - 1).decode())
+        return oids
+
+
+def _named_sizes_at_least(threshold: int, cwd=None) -> dict[str, int]:
+    """Objects of at least ``threshold`` bytes from one listing of sizes and names."""
+    pattern = _size_regex(threshold, rb" ([0-9a-f]+)")
+    sizes = {}
+    with StoreListing("%(objectsize) %(objectname)", cwd) as listing:
+        for block in listing.blocks():
+            for match in pattern.finditer(b"\n" + block):
+                size = int(match.group(1))
+                if size >= threshold:
+                    sizes[match.group(2).decode()] = size
+    return sizes
+
+
+def store_blobs_at_least(threshold: int, cwd=None, listing: StoreListing | None = None) -> BlobQuery:
     """Blobs of at least ``threshold`` bytes anywhere in the object store, reachable or not.
 
-    This reads the pack indexes and loose objects without walking any history, so
-    "is anything that big here at all?" costs a fraction of a history walk. Only the
-    size is asked for: a deltified object's type costs a walk down its delta chain,
-    its size does not, so the few candidates are typed afterwards.
+    No history is walked, so "is anything that big here at all?" costs a fraction of a
+    walk. Sizes alone are listed first (``listing``: a sizes-only StoreListing the caller
+    started early); only when some object is that big are the candidates named from a
+    second listing of ids and typed by ``batch_check``, whose sizes must agree, else the
+    store changed in between and one listing of sizes and names settles it.
     """
-    pattern = _size_regex(threshold, rb" ([0-9a-f]+)")
-    proc = subprocess.Popen(
-        [git_executable(), "cat-file", "--batch-all-objects", "--unordered",
-         "--batch-check=%(objectsize) %(objectname)"],
-        cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=no_fetch_env(),
-    )
-    sizes: dict[str, int] = {}
-    objects = 0
-    for chunk in line_blocks(proc.stdout):
-        objects += chunk.count(b"\n")
-        for match in pattern.finditer(b"\n" + chunk):
-            size = int(match.group(1))
-            if size >= threshold:
-                sizes[match.group(2).decode()] = size
-    err = proc.stderr.read().decode("utf-8", "replace").strip()
-    if proc.wait() != 0:
-        raise GitError(f"git cat-file --batch-all-objects failed: {err.splitlines()[-1] if err else 'error'}")
+    own = listing is None
+    if own:
+        listing = StoreListing(cwd=cwd)
+    try:
+        hits = listing.sizes_at_least(threshold)
+        objects = listing.lines
+    finally:
+        if own:
+            listing.close()
+    if not hits:
+        return BlobQuery([], 0, objects)
+    oids = _names_at([line for line, _ in hits], objects, cwd)
+    sizes = dict(zip(oids, (size for _, size in hits))) if oids else {}
     typed = batch_check(sizes, cwd)
+    if not oids or any(typed[oid].size != size for oid, size in sizes.items()):
+        sizes = _named_sizes_at_least(threshold, cwd)
+        typed = batch_check(sizes, cwd)
     found = [ObjectRecord(oid, "blob", size, None)
              for oid, size in sizes.items() if typed[oid].type == "blob"]
     return BlobQuery(sorted(found, key=lambda r: (-r.size, r.oid)), 0, objects)
@@ -362,12 +525,14 @@ def batch_check(oids: Iterable[str], cwd=None) -> dict[str, ObjectRecord]:
     return result
 
 
-@dataclass(slots=True)
-class IndexEntry:
-    mode: str
-    oid: str
-    stage: int
-    path: str
+class IndexEntry(Record):
+    __slots__ = ("mode", "oid", "stage", "path")
+
+    def __init__(self, mode: str, oid: str, stage: int, path: str):
+        self.mode = mode
+        self.oid = oid
+        self.stage = stage
+        self.path = path
 
 
 def staged_entries(paths: Iterable[str] | None = None, cwd=None) -> list[IndexEntry]:
@@ -387,19 +552,23 @@ def staged_entries(paths: Iterable[str] | None = None, cwd=None) -> list[IndexEn
     return entries
 
 
-@dataclass(slots=True)
-class CommitInfo:
-    oid: str
-    short: str
-    author: str
-    date: str
-    subject: str
+class CommitInfo(Record):
+    __slots__ = ("oid", "short", "author", "date", "subject")
+
+    def __init__(self, oid: str, short: str, author: str, date: str, subject: str):
+        self.oid = oid
+        self.short = short
+        self.author = author
+        self.date = date
+        self.subject = subject
 
 
-@dataclass(slots=True)
-class BlobOrigin:
-    commit: CommitInfo
-    paths: list[str]  # every path the blob was added or modified under in the walked commits
+class BlobOrigin(Record):
+    __slots__ = ("commit", "paths")
+
+    def __init__(self, commit: CommitInfo, paths: list[str]):
+        self.commit = commit
+        self.paths = paths  # every path the blob was added or modified under in the walked commits
 
 
 def commit_slices(revs: Iterable[str], jobs: int, cwd=None,

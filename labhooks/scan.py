@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import heapq
 import subprocess
-import tempfile
 import threading
 from array import array
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from labhooks import history
 from labhooks.errors import LabhooksError
 from labhooks.plumbing import (
     NO_FETCH_ENV,
+    StoreListing,
     ensure_repo,
     git_executable,
     head_commit,
@@ -307,63 +307,6 @@ def lfs_pointers(oids: list[str], cwd=None) -> set[str]:
 # -- the walk ---------------------------------------------------------------------------
 
 
-class StoreListing:
-    """The size (``with_ids``: ``oid size``) of every object in the store, reachable or
-    not, spooled to a file.
-
-    Listing the store reads pack indexes and object headers, no history: a fraction of
-    a walk. The type is left out on purpose: it costs git a walk down every delta chain,
-    and only blob ids ever match the walk's. A file, not a pipe, so git never waits for
-    us, and the listing can be read more than once.
-    """
-
-    def __init__(self, cwd=None, *, with_ids: bool = True):
-        self.file = tempfile.TemporaryFile(prefix="labhooks-scan-")
-        fmt = "%(objectname) %(objectsize)" if with_ids else "%(objectsize)"
-        self.proc = subprocess.Popen(
-            [git_executable(), "cat-file", "--batch-all-objects", "--unordered", f"--batch-check={fmt}"],
-            cwd=cwd, stdout=self.file, stderr=subprocess.PIPE, env=no_fetch_env(),
-        )
-        self.with_ids = with_ids
-        self.done = False
-
-    def blocks(self) -> Iterator[list[bytes]]:
-        """Whole lines split into words (oid, size, oid, size, ... or sizes), a MiB at a time."""
-        self.wait()
-        self.file.seek(0)
-        for block in line_blocks(self.file):
-            yield block.split()
-
-    def any_at_least(self, threshold: int) -> bool:
-        """Whether any object in the store has ``threshold`` bytes or more."""
-        digits = len(str(threshold))
-        for words in self.blocks():
-            sizes = words[1::2] if self.with_ids else words
-            # Comparing lengths first keeps the per-line work in C.
-            if sizes and max(map(len, sizes)) >= digits:
-                if any(int(size) >= threshold for size in sizes if len(size) >= digits):
-                    return True
-        return False
-
-    def wait(self) -> None:
-        if self.done:
-            return
-        self.done = True
-        err = self.proc.stderr.read().decode("utf-8", "replace").strip()
-        self.proc.stderr.close()
-        if self.proc.wait() != 0:
-            last = err.splitlines()[-1] if err else "error"
-            raise LabhooksError(f"git cat-file --batch-all-objects failed: {last}")
-
-    def close(self) -> None:
-        if not self.done:
-            self.done = True
-            self.proc.kill()
-            self.proc.wait()
-            self.proc.stderr.close()
-        self.file.close()
-
-
 def collect(revs: list[str], cwd=None, on_progress: Callable[[int], None] | None = None,
             partial: bool | None = None) -> BlobTable:
     """Walk ``revs`` once and join sizes onto every blob met.
@@ -379,12 +322,13 @@ def collect(revs: list[str], cwd=None, on_progress: Callable[[int], None] | None
     table = BlobTable()
     listing = None
     if partial:
-        listing = StoreListing(cwd)  # started first, it runs on another core meanwhile
+        # started first, it runs on another core meanwhile
+        listing = StoreListing("%(objectname) %(objectsize)", cwd)
     try:
         for header, oids, paths in history.added_blobs(revs, cwd, on_chunk=on_progress):
             table.add_commit(header, oids, paths)
         if listing is not None:
-            table.fill_sizes(listing.blocks())
+            table.fill_sizes(block.split() for block in listing.blocks())
         else:
             table.sizes = blob_sizes(table.oids(), cwd)
     finally:
@@ -584,11 +528,8 @@ def scan(
     if max_size is not None and not partial:
         # Nothing in the whole store reaches the limit: no reachable blob can either,
         # so the answer needs no history walk at all.
-        listing = StoreListing(cwd, with_ids=False)
-        try:
-            found = listing.any_at_least(max_size)
-        finally:
-            listing.close()
+        with StoreListing(cwd=cwd) as listing:
+            found = listing.sizes_at_least(max_size)
         if not found:
             summary = Summary(walk_revs, by, max_size, False, usage.objects, usage.pack_bytes,
                               usage.loose_bytes, None, None, None, 0, 0, 0)

@@ -63,6 +63,58 @@ def test_store_listing_finds_only_blobs_at_or_over_the_threshold(repo):
     assert sorted((b.size, b.path) for b in walked.blobs) == [(1000, "edge.bin"), (1001, "over.bin")]
 
 
+def _store_truth(repo: Repo, threshold: int) -> dict[str, int]:
+    """Every blob of at least ``threshold`` bytes, from a listing that types everything."""
+    out = repo.git("cat-file", "--batch-all-objects", "--batch-check=%(objectname) %(objecttype) %(objectsize)")
+    return {oid: int(size) for oid, kind, size in (line.split() for line in out.splitlines())
+            if kind == "blob" and int(size) >= threshold}
+
+
+def _mixed_store(repo: Repo) -> None:
+    """Packed and loose objects, big blobs on neighbouring lines of the listing, and a
+    tree bigger than the threshold (trees are never reported)."""
+    _fast_import_history(repo, 300, {i: bytes([i % 251]) * (1500 + i) for i in (3, 4, 5, 150, 299)})
+    repo.git("reset", "-q", "--hard", "main")
+    for i in range(60):
+        repo.write(f"wide/{'n' * 30}{i}.txt", f"{i}\n")
+    repo.write("loose-big.bin", "L" * 5000)
+    repo.commit("loose objects")
+    repo.write("dangling.bin", "D" * 2000)
+    repo.git("hash-object", "-w", "dangling.bin")  # in the store, reachable from nothing
+
+
+def test_store_listing_line_numbers_match_a_plain_listing(repo):
+    _mixed_store(repo)
+    plain = repo.git("cat-file", "--batch-all-objects", "--unordered", "--batch-check=%(objectsize)").split()
+    with plumbing.StoreListing(cwd=repo.path) as listing:
+        hits = listing.sizes_at_least(1500)
+        assert listing.lines == len(plain)
+    assert hits == [(n, int(size)) for n, size in enumerate(plain) if int(size) >= 1500]
+    assert len(hits) >= 8
+
+
+def test_store_blobs_are_named_and_typed_exactly(repo):
+    _mixed_store(repo)
+    found = plumbing.store_blobs_at_least(1500, cwd=repo.path)
+    assert {b.oid: b.size for b in found.blobs} == _store_truth(repo, 1500)
+    assert len(found.blobs) == 7  # five from fast-import, one loose, one dangling: no tree
+
+
+def test_a_store_that_changes_between_listings_is_listed_again(repo):
+    _mixed_store(repo)
+    listing = plumbing.StoreListing(cwd=repo.path)
+    listing.wait()
+    # new objects shift every line of the names listing that follows
+    for i in range(5):
+        repo.write(f"later{i}.bin", f"{i}" * (1500 + i))
+        repo.git("hash-object", "-w", f"later{i}.bin")
+    try:
+        found = plumbing.store_blobs_at_least(1500, cwd=repo.path, listing=listing)
+    finally:
+        listing.close()
+    assert {b.oid: b.size for b in found.blobs} == _store_truth(repo, 1500)
+
+
 def test_split_revs_folds_not_into_caret_prefixes():
     options, plain = plumbing.split_revs(["a", "--not", "b", "^c", "--remotes=origin"])
     assert options == ["--not", "--remotes=origin"]
