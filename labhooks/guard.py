@@ -100,7 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, store_listing: plumbing.StoreListing | None = None) -> int:
+    """``store_listing``: a sizes-only listing of the store that the caller started early,
+    for ``--all``; the caller closes it."""
     try:
         args = build_parser().parse_args(argv)
         max_size = parse_size(args.max)
@@ -113,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.push:
             report = check_push(max_size, warn, args.exclude, remote=args.remote)
         elif args.all:
-            report = check_all(max_size, warn, args.exclude)
+            report = check_all(max_size, warn, args.exclude, listing=store_listing)
         elif args.pre_receive:
             report = check_pre_receive(max_size, warn, args.exclude, sys.stdin.buffer.read())
         else:
@@ -354,12 +356,17 @@ def _check_revisions(report: Report, revs: list[str], excludes: list[str]) -> No
     _note_head(report)
 
 
-def check_all(max_size: int, warn: int | None, excludes: list[str]) -> Report:
+def check_all(max_size: int, warn: int | None, excludes: list[str],
+              listing: plumbing.StoreListing | None = None) -> Report:
+    """``listing``: a sizes-only StoreListing already started (and closed) by the caller."""
     report = Report("all", max_size, warn)
     threshold = _threshold(max_size, warn)
     # The store listing is nearly all of the time this takes when nothing is that big:
     # start it first and check the repository while git lists on another core.
-    with plumbing.StoreListing() as listing:
+    own = listing is None
+    if own:
+        listing = plumbing.StoreListing()
+    try:
         plumbing.ensure_repo()
         if plumbing.is_partial_clone():
             # the store cannot say what it lacks: walk, so missing objects get counted
@@ -367,6 +374,9 @@ def check_all(max_size: int, warn: int | None, excludes: list[str]) -> Report:
             _check_revisions(report, ["--all"], excludes)
             return report
         candidates = plumbing.store_blobs_at_least(threshold, listing=listing).blobs
+    finally:
+        if own:
+            listing.close()
     if not candidates:
         return report  # nothing that big anywhere: no history walk needed
     sizes = {b.oid: b.size for b in candidates}

@@ -9,17 +9,18 @@ are reported, not downloaded.
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 from collections.abc import Iterable, Iterator
 
 from labhooks.errors import LabhooksError
 
 # The guard imports this module on every commit and push, and every import is start-up
-# time: typing, pathlib, shutil, tempfile and dataclasses stay out (each Path is made
-# after a local import; records are written out by hand).
+# time: typing, pathlib, shutil, tempfile, dataclasses and even re stay out (each is
+# imported where it is used; records are written out by hand). ``check-large --all``
+# starts its store listing right after importing this module.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import re
     from pathlib import Path
 
 _CHUNK = 1 << 20
@@ -324,6 +325,8 @@ def _size_regex(threshold: int, tail: bytes) -> re.Pattern:
     # A size with fewer digits than the threshold cannot reach it. Starting the pattern
     # with a literal byte lets the regex engine skip from candidate to candidate in C,
     # so a listing of hundreds of thousands of objects costs milliseconds to filter.
+    import re
+
     digits = max(1, len(str(max(threshold, 0))))
     return re.compile(rb"\n(\d{%d,})" % digits + tail)
 

@@ -52,3 +52,26 @@ def test_guard_startup_does_not_import_heavy_modules(entry, heavy, repo):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=repo.path)
     assert proc.returncode == 0, proc.stderr
     assert "HEAVY= EXIT=0\n" in proc.stdout, proc.stdout[-200:]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--all", "--max", "100Q"], "labhooks: "),  # refused after the store listing started
+    (["--all", "extra-file"], "labhooks: FILE arguments are for commit mode"),
+])
+def test_check_large_all_refusals_are_one_line(args, message, repo):
+    proc = run("check-large", *args, cwd=repo.path)
+    assert proc.returncode == 2 and proc.stderr.startswith(message) and proc.stderr.count("\n") == 1, proc.stderr
+
+
+def test_check_large_all_outside_a_repository(tmp_path):
+    proc = run("check-large", "--all", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("labhooks: not a git repository") and proc.stderr.count("\n") == 1
+
+
+def test_check_large_all_without_git_is_one_line(repo):
+    import os
+
+    proc = run("check-large", "--all", cwd=repo.path, env={**os.environ, "PATH": str(repo.path / "no-bin")})
+    assert proc.returncode == 2
+    assert proc.stderr == "labhooks: git is not installed or not on PATH: install git and try again\n"
