@@ -154,7 +154,7 @@ def main() -> int:
         if (repo, name) in med and (repo, base) in med:
             ratio = med[(repo, name)]["wall"] / med[(repo, base)]["wall"]
             verdict = "ok" if ratio <= limit else "MISSED"
-            print(f"  {repo}: {name} / {base} = {ratio:.2f} (target <= {limit}) {verdict}")
+            print(f"  {repo}: {name} / {base} = {ratio:.3f} (target <= {limit}) {verdict}")
     if args.json:
         args.json.write_text(json.dumps({
             "objects": objects, "runs": args.runs, "load": [load_before, load_after],

@@ -17,14 +17,23 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     if args[:1] == ["check-large"]:
         return check_large(args[1:])
-    from labhooks import cli
+    # scan --max is often answered by the store listing alone: git lists while click
+    # and the scan's modules are imported
+    listing = _early_store_listing(args[1:], "--max") if args[:1] == ["scan"] else None
+    try:
+        from labhooks import cli
 
-    return cli.main(args)
+        return cli.main(args, obj={"store_listing": listing})
+    finally:
+        if listing is not None:
+            listing.close()
 
 
 def check_large(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
-    listing = _early_store_listing(args)
+    # --all is answered almost wholly by the store listing: git lists while the guard
+    # and its option parser are imported
+    listing = _early_store_listing(args, "--all")
     try:
         from labhooks import guard
 
@@ -34,11 +43,13 @@ def check_large(argv: list[str] | None = None) -> int:
             listing.close()
 
 
-def _early_store_listing(args: list[str]):
-    # --all is answered almost wholly by one listing of the object store: start git on
-    # it before the guard and its option parser are imported, so the two overlap; a
-    # listing the options turn out not to need is simply dropped.
-    if "--all" not in args:
+def _early_store_listing(args: list[str], option: str):
+    """A sizes-only listing of the object store, started now when ``option`` is given.
+
+    The command itself decides whether to use it; one the options turn out not to need
+    is simply dropped.
+    """
+    if not any(arg == option or arg.startswith(option + "=") for arg in args):
         return None
     from labhooks import plumbing
 

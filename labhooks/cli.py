@@ -80,9 +80,11 @@ def cli():
     """
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, obj: dict | None = None) -> int:
+    """``obj``: what the entry point hands the commands (``store_listing``: a listing of
+    the object store it started early, which it closes)."""
     try:
-        rv = cli.main(args=argv, prog_name="labhooks", standalone_mode=False)
+        rv = cli.main(args=argv, prog_name="labhooks", standalone_mode=False, obj=obj or {})
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except SystemExit as exc:  # argparse-based hooks (check-large) exit on --help

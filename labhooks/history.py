@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from typing import IO, Callable, Iterable, Iterator
 
 from labhooks.plumbing import (
     _CHUNK, MIN_COMMITS_PER_SLICE, NO_FETCH_ENV, GitError, commit_slices, git_executable, no_fetch_env,
-    run_git, split_revs,
+    run_git, scratch_file, split_revs,
 )
 
 _LOG_FORMAT = "%x1e%H%x1f%an%x1f%ae%x1f%aI%x1f%s"
@@ -139,7 +138,7 @@ class _LogSlice:
     def __init__(self, tips: list[str], extra: list[str], cwd, to_file: bool, chunk_size: int = _CHUNK):
         self.chunk_size = chunk_size
         options, plain = split_revs(tips)
-        self.spool: IO[bytes] | None = tempfile.TemporaryFile(prefix="labhooks-walk-") if to_file else None
+        self.spool: IO[bytes] | None = scratch_file() if to_file else None
         self.proc = subprocess.Popen(
             [git_executable(), *_LOG_ARGS, *extra, "--stdin", *options],
             cwd=cwd, stdin=subprocess.PIPE, stdout=self.spool or subprocess.PIPE,

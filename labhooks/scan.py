@@ -510,30 +510,41 @@ def scan(
     by: str = "blob",
     cwd=None,
     on_progress: Callable[[int], None] | None = None,
+    store_listing: StoreListing | None = None,
 ) -> ScanResult:
-    """The whole report. ``top``: None = default (20, or every blob over ``max_size``), 0 = all."""
+    """The whole report. ``top``: None = default (20, or every blob over ``max_size``), 0 = all.
+
+    ``store_listing``: a sizes-only listing of the store the caller started early (and
+    closes), used with ``max_size``.
+    """
     if by not in GROUPINGS:
         raise LabhooksError(f"--by must be one of {', '.join(GROUPINGS)}, not {by!r}")
     if top is not None and top < 0:
         raise LabhooksError(f"--top must be 0 (all) or more, not {top}")
     if max_size is not None and max_size <= 0:
         raise LabhooksError("--max must be more than 0 bytes")
-    ensure_repo(cwd)
-    walk_revs = resolve_revs(revs, all_refs, cwd)
+    # With --max, the store listing may answer everything: start it first, so git lists
+    # on another core while the repository, the revisions and the disk usage are read.
+    listing = None
+    if max_size is not None:
+        listing = store_listing or StoreListing(cwd=cwd)
+    try:
+        ensure_repo(cwd)
+        walk_revs = resolve_revs(revs, all_refs, cwd)
+        usage = disk_usage(cwd)
+        partial = is_partial_clone(cwd)
+        # Nothing in the whole store reaches the limit: no reachable blob can either,
+        # so the answer needs no history walk at all (a partial clone's store cannot say).
+        nothing_that_big = listing is not None and not partial and not listing.sizes_at_least(max_size)
+    finally:
+        if listing is not None and listing is not store_listing:
+            listing.close()
     if top is None:
         top = 0 if max_size is not None else DEFAULT_TOP
-    usage = disk_usage(cwd)
-    partial = is_partial_clone(cwd)
-
-    if max_size is not None and not partial:
-        # Nothing in the whole store reaches the limit: no reachable blob can either,
-        # so the answer needs no history walk at all.
-        with StoreListing(cwd=cwd) as listing:
-            found = listing.sizes_at_least(max_size)
-        if not found:
-            summary = Summary(walk_revs, by, max_size, False, usage.objects, usage.pack_bytes,
-                              usage.loose_bytes, None, None, None, 0, 0, 0)
-            return ScanResult([], summary)
+    if nothing_that_big:
+        summary = Summary(walk_revs, by, max_size, False, usage.objects, usage.pack_bytes,
+                          usage.loose_bytes, None, None, None, 0, 0, 0)
+        return ScanResult([], summary)
 
     table = collect(walk_revs, cwd, on_progress, partial)
     sizes = table.sizes

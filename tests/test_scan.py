@@ -495,3 +495,20 @@ def test_user_log_settings_do_not_change_the_walk(history):
     after, again = scan_json(history, "--top", "0")
     assert after == before and again == summary
     assert by_oid(after)[history.rev("HEAD:README.md")]["commit"]["subject"] == "first import"
+
+
+@pytest.mark.parametrize("args", [
+    ("scan", "--max", "50M"),
+    ("scan", "--max=50M", "--format", "json"),
+    ("check-large", "--all"),
+])
+def test_store_listing_starts_before_any_other_git_command(history, tmp_path, args):
+    # the listing is nearly all of the work: it is started before the command's own
+    # modules are imported, so it is the first git process of the run
+    trace = tmp_path / "trace.txt"
+    proc = labhooks(history.path, *args, env={"GIT_TRACE": str(trace)})
+    assert proc.returncode == 0, proc.stderr
+    commands = [line.split("trace: built-in: ", 1)[1] for line in trace.read_text().splitlines()
+                if "trace: built-in: " in line]
+    assert commands[0].startswith("git cat-file --batch-all-objects --unordered"), commands
+    assert " log " not in " ".join(commands)

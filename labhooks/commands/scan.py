@@ -32,8 +32,9 @@ def command(revs, all_refs, max_size, top, by, fmt, progress):
         top_rows = int(top)
     limit = parse_size(max_size) if max_size is not None else None
     mode = "auto" if progress is None else ("on" if progress else "off")
+    early = (click.get_current_context().obj or {}).get("store_listing")
     with report.WalkProgress(mode) as on_progress:
         result = scan.scan(revs, all_refs=all_refs, max_size=limit, top=top_rows, by=by,
-                           on_progress=on_progress)
+                           on_progress=on_progress, store_listing=early)
     report.write_report(result, fmt)
     return 0
