@@ -42,8 +42,7 @@ def text(proc: subprocess.CompletedProcess) -> str:
 
 
 def remote_refs(remote: Repo) -> dict[str, str]:
-    out = remote.git("for-each-ref", "--format=%(refname) %(objectname)")
-    return dict(line.split(" ") for line in out.splitlines() if line)
+    return remote.refs()
 
 
 def clone_pair(tmp_path: Path, *init_args: str) -> tuple[Repo, Repo]:
@@ -56,13 +55,52 @@ def clone_pair(tmp_path: Path, *init_args: str) -> tuple[Repo, Repo]:
     return work, remote
 
 
-def add_then_delete(work: Repo, rel: str = "data/cache.db", size: int = 101 * MiB, seed: int = 1) -> str:
-    """Commit a big file, then a commit that deletes it: HEAD is clean, history is not."""
+def add_then_delete(work: Repo, rel: str = "data/cache.db", size: int = 101 * MiB, seed: int = 1,
+                    no_verify: bool = False) -> str:
+    """Commit a big file, then a commit that deletes it: HEAD is clean, history is not.
+    With ``no_verify`` the commit hooks never see it: only a push-time check can catch it."""
     work.big(rel, size, seed=seed)
-    added = work.commit(f"add {rel}")
+    added = work.commit(f"add {rel}", no_verify=no_verify)
     work.git("rm", "-q", "--", rel)
-    work.commit(f"remove {rel}")
+    work.commit(f"remove {rel}", no_verify=no_verify)
     return added
+
+
+def partial_clone(src: Repo, target: Path) -> Repo:
+    """A blob-less clone of ``src``: any blob it lacks would be fetched on first read, which
+    the guard must never cause."""
+    src.git("config", "uploadpack.allowFilter", "true")
+    subprocess.run(["git", "clone", "-q", "--filter=blob:none", f"file://{src.path}", str(target)], check=True)
+    return Repo(target)
+
+
+def partial_clone_missing_a_dropped_blob(tmp_path: Path) -> Repo:
+    """A partial clone whose history holds a 3 MiB blob, deleted again, that it never fetched."""
+    src = Repo.init(tmp_path / "src")
+    src.write("README.md")
+    add_then_delete(src, "old.bin", 3 * MiB)
+    return partial_clone(src, tmp_path / "clone")
+
+
+def without_labhooks_on_path() -> dict:
+    """An environment whose PATH finds no labhooks, as on a machine without it."""
+    return {"PATH": os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep)
+                                    if not os.path.isfile(os.path.join(p, "labhooks-check-large")))}
+
+
+def install_hook_without_labhooks(repo: Repo) -> dict:
+    """Install the pre-push hook pointed at a Python that does not exist and return an
+    environment without labhooks on PATH: the hook is left with what git alone can prove."""
+    from labhooks import install_hooks
+
+    install_hooks.install(repo.path, python=str(repo.path.parent / "gone/python"))
+    return without_labhooks_on_path()
+
+
+def precommit(repo: Repo, home: Path, *args: str, check: bool = False) -> subprocess.CompletedProcess:
+    """Real ``pre-commit ARGS`` in ``repo``, its environments kept under ``home``."""
+    return subprocess.run([sys.executable, "-m", "pre_commit", *args], cwd=repo.path, capture_output=True,
+                          text=True, check=check, env={**os.environ, "PRE_COMMIT_HOME": str(home)})
 
 
 def snapshot_worktree(source: Path, target: Path) -> None:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from gitutil import Repo, bare
+from gitutil import MiB, Repo, bare
+from labhooks.clean.verify import tree_listing
 
-MiB = 1024 * 1024
 LIMIT = "1M"
 
 
@@ -44,14 +44,7 @@ def big_blobs(repo: Repo, over: int = MiB) -> list[str]:
 
 
 def tree(repo: Repo, rev: str) -> dict[str, tuple[str, str]]:
-    out = repo.git("ls-tree", "-r", "-z", "--full-tree", rev)
-    listing = {}
-    for record in out.split("\0"):
-        if record:
-            meta, path = record.split("\t", 1)
-            mode, _kind, oid = meta.split(" ")
-            listing[path] = (mode, oid)
-    return listing
+    return tree_listing(rev, repo.path)
 
 
 def without(listing: dict, oids) -> dict:

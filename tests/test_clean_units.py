@@ -12,12 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from gitutil import Repo
+from gitutil import MiB, Repo
 from labhooks.clean import backends, backup, held, pins, verify
 from labhooks.clean.refs import stash_entries
 from labhooks.errors import LabhooksError
-
-MiB = 1024 * 1024
 
 
 def fake_program(folder: Path, name: str, script: str) -> Path:

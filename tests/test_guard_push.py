@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from guardkit import MiB, Repo, add_then_delete, cli, clone_pair, labhooks, push, remote_refs, text
+from guardkit import (MiB, add_then_delete, cli, clone_pair, labhooks, partial_clone_missing_a_dropped_blob, push,
+                      remote_refs, text)
 
 
 @pytest.fixture
@@ -218,17 +219,7 @@ def test_file_grown_past_the_limit_by_a_modification(guarded):
 
 
 def test_push_from_a_partial_clone_never_fetches(tmp_path):
-    import subprocess
-
-    src = Repo.init(tmp_path / "src")
-    src.git("config", "uploadpack.allowFilter", "true")
-    src.write("README.md")
-    src.big("old.bin", 3 * MiB)
-    src.commit("old")
-    src.git("rm", "-q", "old.bin")
-    src.commit("drop old")
-    clone = Repo(tmp_path / "clone")
-    subprocess.run(["git", "clone", "-q", "--filter=blob:none", f"file://{src.path}", str(clone.path)], check=True)
+    clone = partial_clone_missing_a_dropped_blob(tmp_path)
     missing = clone.git("rev-list", "--objects", "--missing=print", "--all").count("\n?")
     assert missing >= 1
     clone.write("new.txt")

@@ -9,7 +9,8 @@ import zipfile
 
 import pytest
 
-from guardkit import MiB, add_then_delete, clone_pair, labhooks, push, snapshot_worktree, text
+from guardkit import (MiB, add_then_delete, bare, clone_pair, install_hook_without_labhooks, labhooks, precommit,
+                      push, snapshot_worktree, text)
 from labhooks import install_hooks
 
 
@@ -87,9 +88,9 @@ def test_precommit_hook_is_chained(tmp_path):
     work, remote = clone_pair(tmp_path)
     (work.path / ".pre-commit-config.yaml").write_text("repos: []\n")
     work.commit("pre-commit config")
-    env = {"PRE_COMMIT_HOME": str(tmp_path / "pc-home")}
-    subprocess.run([sys.executable, "-m", "pre_commit", "install", "-t", "pre-push"], cwd=work.path, check=True,
-                   capture_output=True, env={**os.environ, **env})
+    home = tmp_path / "pc-home"
+    precommit(work, home, "install", "-t", "pre-push", check=True)
+    env = {"PRE_COMMIT_HOME": str(home)}
     proc = labhooks(work.path, "install-hooks")
     assert proc.returncode == 0 and "chained pre-commit" in proc.stdout
     proc = push(work, "origin", "main", env=env)
@@ -99,8 +100,6 @@ def test_precommit_hook_is_chained(tmp_path):
 
 
 def test_server_hook_in_a_bare_repository(tmp_path):
-    from guardkit import bare
-
     remote = bare(tmp_path / "r.git")
     proc = labhooks(remote.path, "install-hooks", "--server")
     assert proc.returncode == 0
@@ -117,9 +116,7 @@ def test_clean_push_is_proven_by_git_alone_and_a_heavy_one_fails_closed(tmp_path
     # Python at all); a push carrying a blob at the warn size needs the guard, and
     # without it the push is refused rather than let through.
     work, remote = clone_pair(tmp_path)
-    install_hooks.install(work.path, python=str(tmp_path / "gone/python"))
-    env = {"PATH": os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep)
-                                   if not (os.path.isfile(os.path.join(p, "labhooks-check-large"))))}
+    env = install_hook_without_labhooks(work)
     clean = push(work, "origin", "main", env=env)
     assert clean.returncode == 0, text(clean)
     work.big("data/mid.bin", 60 * MiB)
@@ -132,9 +129,7 @@ def test_clean_push_is_proven_by_git_alone_and_a_heavy_one_fails_closed(tmp_path
 
 def test_unreadable_size_setting_sends_the_push_to_the_full_guard(tmp_path):
     work, remote = clone_pair(tmp_path)
-    install_hooks.install(work.path, python=str(tmp_path / "gone/python"))
-    env = {"PATH": os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep)
-                                   if not (os.path.isfile(os.path.join(p, "labhooks-check-large"))))}
+    env = install_hook_without_labhooks(work)
     work.git("config", "labhooks.warnsize", "50MiB")  # the guard reads it, git --int cannot
     proc = push(work, "origin", "main", env=env)
     assert proc.returncode != 0 and "cannot find labhooks" in text(proc)
@@ -161,9 +156,9 @@ def test_lfs_still_uploads_when_precommit_is_installed_after_labhooks(tmp_path):
     work.git("lfs", "install", "--local")
     assert "chained git-lfs" in labhooks(work.path, "install-hooks").stdout
     (work.path / ".pre-commit-config.yaml").write_text("repos: []\n")
-    env = {"PRE_COMMIT_HOME": str(tmp_path / "pc-home")}
-    subprocess.run([sys.executable, "-m", "pre_commit", "install", "-t", "pre-push"], cwd=work.path, check=True,
-                   capture_output=True, env={**os.environ, **env})
+    home = tmp_path / "pc-home"
+    precommit(work, home, "install", "-t", "pre-push", check=True)
+    env = {"PRE_COMMIT_HOME": str(home)}
     assert install_hooks.MARKER in hook(work, "pre-push.legacy").read_text()
     work.git("lfs", "track", "*.h5")
     work.write("small.h5", "lfs content\n")

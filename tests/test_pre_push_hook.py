@@ -12,16 +12,11 @@ import subprocess
 
 import pytest
 
-from guardkit import MiB, Repo, clone_pair, labhooks, push, text
-from labhooks import install_hooks
+from guardkit import (MiB, Repo, add_then_delete, bare, clone_pair, install_hook_without_labhooks, labhooks,
+                      partial_clone_missing_a_dropped_blob, push, text)
 
 ZEROS = "0" * 40
 HANDED_ON = "cannot find labhooks"
-
-
-def _without_labhooks_on_path() -> dict:
-    return {"PATH": os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep)
-                                    if not os.path.isfile(os.path.join(p, "labhooks-check-large")))}
 
 
 def run_hook(repo: Repo, stdin: str, env: dict | None = None, remote: str = "origin") -> subprocess.CompletedProcess:
@@ -36,10 +31,10 @@ def run_hook(repo: Repo, stdin: str, env: dict | None = None, remote: str = "ori
 def no_python(tmp_path):
     """A work repo with small limits whose hook cannot reach labhooks at all."""
     work, remote = clone_pair(tmp_path)
-    install_hooks.install(work.path, python=str(tmp_path / "gone/python"))
+    env = install_hook_without_labhooks(work)
     work.git("config", "labhooks.maxsize", "2m")
     work.git("config", "labhooks.warnsize", "1m")
-    return work, remote, _without_labhooks_on_path()
+    return work, remote, env
 
 
 def test_unfetched_remote_tip_and_spaces_in_the_local_ref_are_proven_clean(no_python):
@@ -80,32 +75,19 @@ def test_limits_git_cannot_read_as_integers_go_to_the_guard(no_python):
     assert proc.returncode == 1 and HANDED_ON in proc.stderr
 
 
-def _partial_clone(tmp_path) -> tuple[Repo, Repo]:
-    src = Repo.init(tmp_path / "src")
-    src.git("config", "uploadpack.allowFilter", "true")
-    src.write("README.md")
-    src.big("old.bin", 3 * MiB)
-    src.commit("old")
-    src.git("rm", "-q", "old.bin")
-    src.commit("drop old")
-    clone = Repo(tmp_path / "clone")
-    subprocess.run(["git", "clone", "-q", "--filter=blob:none", f"file://{src.path}", str(clone.path)], check=True)
-    return src, clone
-
-
 def test_a_partial_clone_is_never_sized_by_the_script(tmp_path):
     # sizing a blob the clone lacks would make git fetch it: the guard counts it instead
-    _, clone = _partial_clone(tmp_path)
-    install_hooks.install(clone.path, python=str(tmp_path / "gone/python"))
+    clone = partial_clone_missing_a_dropped_blob(tmp_path)
+    env = install_hook_without_labhooks(clone)
     clone.write("new.txt")
     head = clone.commit("new")
-    proc = run_hook(clone, f"refs/heads/main {head} refs/heads/main {ZEROS}\n", _without_labhooks_on_path())
+    proc = run_hook(clone, f"refs/heads/main {head} refs/heads/main {ZEROS}\n", env)
     assert proc.returncode == 1 and HANDED_ON in proc.stderr
 
 
 def test_push_from_a_partial_clone_through_the_hook_never_fetches(tmp_path):
-    _, clone = _partial_clone(tmp_path)
-    remote = Repo.init(tmp_path / "empty.git", "--bare")
+    clone = partial_clone_missing_a_dropped_blob(tmp_path)
+    remote = bare(tmp_path / "empty.git")
     clone.git("remote", "add", "backup", str(remote.path))
     assert labhooks(clone.path, "install-hooks").returncode == 0
     missing = clone.git("rev-list", "--objects", "--missing=print", "--all").count("\n?")
@@ -122,10 +104,7 @@ def test_a_big_blob_behind_a_local_ref_with_spaces_is_refused_by_a_real_push(tmp
     work, remote = clone_pair(tmp_path)
     assert labhooks(work.path, "install-hooks").returncode == 0
     work.git("config", "labhooks.maxsize", "2m")
-    work.big("data/cache.db", 3 * MiB)
-    work.commit("add data/cache.db")
-    work.git("rm", "-q", "data/cache.db")
-    work.commit("remove data/cache.db")
+    add_then_delete(work, size=3 * MiB)
     # git names the local side of this push as typed, spaces included
     proc = push(work, "origin", "HEAD@{0 seconds ago}:refs/heads/main")
     assert proc.returncode != 0

@@ -7,15 +7,8 @@ import shutil
 
 import pytest
 
-from guardkit import MiB, Repo, add_then_delete, bare, labhooks, push, remote_refs, text
+from guardkit import MiB, add_then_delete, clone_pair, labhooks, push, remote_refs, text, without_labhooks_on_path
 from labhooks.install_hooks import hooks_source_dir
-
-
-def _path_without_labhooks() -> str:
-    return os.pathsep.join(
-        p for p in os.environ["PATH"].split(os.pathsep)
-        if not os.path.isfile(os.path.join(p, "labhooks-check-large"))
-    )
 
 
 @pytest.fixture(params=["guard", "pure-git"])
@@ -25,7 +18,7 @@ def server(request, tmp_path):
 
 
 def _server(tmp_path, how: str, *init_args: str):
-    remote = bare(tmp_path / "remote.git", *init_args)
+    work, remote = clone_pair(tmp_path, *init_args)
     env = {}
     if how == "guard":
         assert labhooks(remote.path, "install-hooks", "--server").returncode == 0
@@ -33,12 +26,8 @@ def _server(tmp_path, how: str, *init_args: str):
         target = remote.path / "hooks/pre-receive"
         shutil.copy(hooks_source_dir() / "pre-receive", target)
         target.chmod(0o755)
-        env = {"PATH": _path_without_labhooks()}  # as on a server without labhooks
+        env = without_labhooks_on_path()  # as on a server without labhooks
         assert shutil.which("labhooks-check-large", path=env["PATH"]) is None
-    work = Repo.init(tmp_path / "work", *init_args)
-    work.git("remote", "add", "origin", str(remote.path))
-    work.write("README.md", "hello\n")
-    work.commit("initial")
     return work, remote, env
 
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 import fcntl
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from guardkit import (MiB, Repo, add_then_delete, clone_pair, labhooks, precommit, push, remote_refs,
+                      snapshot_worktree, text)
 
-from guardkit import MiB, Repo, clone_pair, labhooks, push, remote_refs, snapshot_worktree, text
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +33,7 @@ def precommit_source(tmp_path_factory):
             rev = hooks.commit("snapshot of the working tree under test")
             warm = Repo.init(shared / "pre-commit-warm")
             _write_config(warm, source, rev)
-            proc = _precommit(warm, home, "install-hooks")
+            proc = precommit(warm, home, "install-hooks")
             assert proc.returncode == 0, text(proc)
             done.write_text(rev)
         rev = done.read_text()
@@ -52,11 +52,6 @@ def _write_config(repo: Repo, source: Path, rev: str, push_args: str = "") -> No
     ))
 
 
-def _precommit(repo: Repo, home: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pre_commit", *args], cwd=repo.path, capture_output=True,
-                          text=True, env={**os.environ, "PRE_COMMIT_HOME": str(home)})
-
-
 @pytest.fixture
 def project(tmp_path, precommit_source):
     """A repository with both hooks installed by pre-commit and an empty bare remote."""
@@ -65,19 +60,9 @@ def project(tmp_path, precommit_source):
     _write_config(work, source, rev)
     work.commit("add pre-commit config")
     for stage in ("pre-commit", "pre-push"):
-        proc = _precommit(work, home, "install", "-t", stage)
+        proc = precommit(work, home, "install", "-t", stage)
         assert proc.returncode == 0, text(proc)
     return work, remote, {"PRE_COMMIT_HOME": str(home)}
-
-
-def _sneak_in(work: Repo, rel: str = "data/cache.db", size: int = 101 * MiB) -> None:
-    """A big blob added and deleted again in commits that skipped the commit hook (made
-    before the hooks were installed, or with --no-verify): only the push stage can catch it."""
-    work.big(rel, size)
-    work.git("add", "-A")
-    work.git("commit", "-q", "--no-verify", "-m", f"add {rel}")
-    work.git("rm", "-q", "--", rel)
-    work.git("commit", "-q", "--no-verify", "-m", f"remove {rel}")
 
 
 def _commit(work: Repo, env: dict, message: str) -> subprocess.CompletedProcess:
@@ -100,7 +85,7 @@ def test_commit_stage_refuses_101_mib_and_accepts_99(project):
 def test_push_stage_refuses_blob_added_then_deleted(project):
     work, remote, env = project
     assert push(work, "origin", "main", env=env).returncode == 0
-    _sneak_in(work)
+    add_then_delete(work, no_verify=True)
     proc = push(work, "origin", "main", env=env)
     assert proc.returncode != 0
     out = text(proc)
@@ -111,7 +96,7 @@ def test_push_stage_refuses_blob_added_then_deleted(project):
 def test_push_stage_first_push_to_empty_remote(project):
     # pre-commit sets no PRE_COMMIT_FROM_REF here: the guard falls back to the branch
     work, remote, env = project
-    _sneak_in(work)
+    add_then_delete(work, no_verify=True)
     proc = push(work, "-u", "origin", "main", env=env)
     assert proc.returncode != 0 and "data/cache.db" in text(proc)
     assert remote_refs(remote) == {}
@@ -124,7 +109,7 @@ def test_precommit_sees_only_the_first_ref_and_install_hooks_closes_the_gap(proj
     work.write("good.txt")
     work.commit("good")
     work.git("switch", "-q", "-c", "zzz-bad", "main")
-    _sneak_in(work)
+    add_then_delete(work, no_verify=True)
     # the documented gap: pre-commit describes one ref to its hooks, so the bad second ref slips by
     gap = push(work, "--dry-run", "origin", "aaa-good", "zzz-bad", env=env)
     assert gap.returncode == 0, text(gap)
@@ -141,8 +126,7 @@ def test_push_stage_args_and_installed_wheel_layout(project, precommit_source):
     _write_config(work, source, rev, push_args="--max, 2M")
     work.commit("stricter push limit")
     work.big("mid.bin", 3 * MiB)
-    work.git("add", "-A")
-    work.git("commit", "-q", "--no-verify", "-m", "3 MiB")
+    work.commit("3 MiB", no_verify=True)
     proc = push(work, "origin", "main", env=env)
     assert proc.returncode != 0 and "mid.bin  3.0 MiB" in text(proc)
     # the environment pre-commit built holds labhooks as a wheel: its hook scripts must be there

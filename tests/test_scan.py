@@ -7,12 +7,11 @@ import io
 import json
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from gitutil import MiB, Repo
+from guardkit import labhooks, partial_clone
 from labhooks.sizes import format_size
 
 KiB = 1024
@@ -23,15 +22,8 @@ LFS_POINTER = (
 )
 
 
-def labhooks(cwd: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "labhooks", *args], cwd=cwd, capture_output=True, text=True,
-        env={**os.environ, **(env or {})},
-    )
-
-
-def scan_json(repo: Repo, *args: str) -> tuple[list[dict], dict]:
-    proc = labhooks(repo.path, "scan", "--format", "json", *args)
+def scan_json(repo: Repo, *args: str, env: dict | None = None) -> tuple[list[dict], dict]:
+    proc = labhooks(repo.path, "scan", "--format", "json", *args, env=env)
     assert proc.returncode == 0, proc.stderr
     records = json.loads(proc.stdout)
     assert records[-1]["record"] == "summary"
@@ -40,10 +32,6 @@ def scan_json(repo: Repo, *args: str) -> tuple[list[dict], dict]:
 
 def by_oid(records: list[dict]) -> dict[str, dict]:
     return {r["oid"]: r for r in records}
-
-
-def blob_id(repo: Repo, rev_path: str) -> str:
-    return repo.rev(rev_path)
 
 
 def reachable_blobs(repo: Repo) -> dict[str, int]:
@@ -79,7 +67,7 @@ def history(repo: Repo) -> Repo:
 
 def test_blob_stored_under_two_paths_lists_both_and_its_first_commit(history):
     records, summary = scan_json(history)
-    weights = by_oid(records)[blob_id(history, "HEAD:data/weights.bin")]
+    weights = by_oid(records)[history.rev("HEAD:data/weights.bin")]
     assert weights["paths"] == ["data/weights.bin", "backup/weights-copy.bin"]
     first = history.rev("HEAD~3")
     assert weights["commit"]["oid"] == first
@@ -317,7 +305,7 @@ def test_max_summary_agrees_with_check_large_all(history):
 
 def test_max_with_nothing_that_big_does_not_walk_history(history, tmp_path):
     trace = tmp_path / "trace.txt"
-    records, summary = scan_json_env(history, {"GIT_TRACE": str(trace)}, "--max", "50M")
+    records, summary = scan_json(history, "--max", "50M", env={"GIT_TRACE": str(trace)})
     assert records == [] and summary["walked"] is False
     assert summary["over_max"] == {"blobs": 0, "bytes": 0, "unknown": 0}
     commands = trace.read_text()
@@ -327,16 +315,9 @@ def test_max_with_nothing_that_big_does_not_walk_history(history, tmp_path):
     assert rc == 0 and lines == []
     # with a candidate the walk happens, once
     trace.unlink()
-    records, summary = scan_json_env(history, {"GIT_TRACE": str(trace)}, "--max", "2M")
+    records, summary = scan_json(history, "--max", "2M", env={"GIT_TRACE": str(trace)})
     assert summary["walked"] is True and len(records) == 2
     assert trace.read_text().count("git log") >= 1
-
-
-def scan_json_env(repo: Repo, env: dict, *args: str) -> tuple[list[dict], dict]:
-    proc = labhooks(repo.path, "scan", "--format", "json", *args, env=env)
-    assert proc.returncode == 0, proc.stderr
-    records = json.loads(proc.stdout)
-    return records[:-1], records[-1]
 
 
 def _object_count(repo: Repo) -> int:
@@ -344,12 +325,7 @@ def _object_count(repo: Repo) -> int:
 
 
 def test_partial_clone_reports_unknown_sizes_and_fetches_nothing(history, tmp_path):
-    history.git("config", "uploadpack.allowFilter", "true")
-    history.git("config", "uploadpack.allowAnySHA1InWant", "true")
-    clone = tmp_path / "partial"
-    subprocess.run(["git", "clone", "-q", "--filter=blob:none", f"file://{history.path}", str(clone)],
-                   check=True)
-    partial = Repo(clone)
+    partial = partial_clone(history, tmp_path / "partial")
     assert partial.git("config", "--get", "remote.origin.promisor").strip() == "true"
     before = _object_count(partial)
     truth = reachable_blobs(history)
