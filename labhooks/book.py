@@ -117,7 +117,6 @@ class Entry:
     path: str  # as written in _quarto.yml
     line: int  # 1-based line in _quarto.yml, 0 when unknown
     part: str | None  # the part's title (or file), None outside parts
-    section: str  # "chapters" or "appendices"
 
 
 def load_round_trip(text: str):
@@ -154,25 +153,25 @@ def iter_entries(book) -> list[Entry]:
     """Every chapter file listed under ``book.chapters`` and ``book.appendices``."""
     entries: list[Entry] = []
 
-    def walk(seq, part, section):
+    def walk(seq, part):
         if not isinstance(seq, list):
             return
         for index, item in enumerate(seq):
             if isinstance(item, str):
-                entries.append(Entry(item, item_line(seq, index), part, section))
+                entries.append(Entry(item, item_line(seq, index), part))
             elif isinstance(item, dict):
                 if isinstance(item.get("href"), str):
-                    entries.append(Entry(item["href"], item_line(seq, index), part, section))
+                    entries.append(Entry(item["href"], item_line(seq, index), part))
                 title = item.get("part")
                 if isinstance(title, str):
                     if title.endswith(CHAPTER_SUFFIXES):
                         # a part may be a page of its own
-                        entries.append(Entry(title, key_line(item, "part"), title, section))
-                    walk(item.get("chapters"), title, section)
+                        entries.append(Entry(title, key_line(item, "part"), title))
+                    walk(item.get("chapters"), title)
 
     if isinstance(book, dict):
-        walk(book.get("chapters"), None, "chapters")
-        walk(book.get("appendices"), None, "appendices")
+        walk(book.get("chapters"), None)
+        walk(book.get("appendices"), None)
     return entries
 
 
@@ -265,7 +264,7 @@ def _only_added(old_text: str, new_text: str) -> list[tuple[int, str]] | None:
     return added
 
 
-def _scalar(text: str) -> str:
+def yaml_scalar(text: str) -> str:
     """``text`` as a one-line YAML scalar, quoted only when plain would not read back."""
     import json
 
@@ -378,7 +377,7 @@ def _line_candidate(text, tree, chapter, part, part_index, insert_at) -> str | N
                 return None
             line_no = seq.lc.item(len(seq) - 1)[0]
             after = _item_end(lines, line_no, dash)
-            new = [" " * dash + "- " + _scalar(chapter)]
+            new = [" " * dash + "- " + yaml_scalar(chapter)]
         elif seq is None and "chapters" in part_map:
             # 'chapters:' with nothing after it
             key_row, key_col = part_map.lc.key("chapters")
@@ -387,7 +386,7 @@ def _line_candidate(text, tree, chapter, part, part_index, insert_at) -> str | N
             outer = _dash_col(lines, chapters, part_index)
             offset = (outer - _key_col(tree["book"], "chapters")) if outer is not None else 2
             after = key_row
-            new = [" " * (key_col + max(offset, 0)) + "- " + _scalar(chapter)]
+            new = [" " * (key_col + max(offset, 0)) + "- " + yaml_scalar(chapter)]
         else:
             return None
     else:
@@ -404,9 +403,9 @@ def _line_candidate(text, tree, chapter, part, part_index, insert_at) -> str | N
         after = _item_end(lines, line_no, dash)
         key_col = dash + 2
         new = [
-            " " * dash + "- part: " + _scalar(part),
+            " " * dash + "- part: " + yaml_scalar(part),
             " " * key_col + "chapters:",
-            " " * (key_col + max(offset, 0)) + "- " + _scalar(chapter),
+            " " * (key_col + max(offset, 0)) + "- " + yaml_scalar(chapter),
         ]
     result = lines[: after + 1] + new + lines[after + 1 :]
     joined = newline.join(result)

@@ -67,23 +67,29 @@ def _one_line(text: str) -> str:
 # --- reading the book ------------------------------------------------------------------
 
 
-def _git_files(root: Path, staged_only: bool = False) -> list[str] | None:
-    """Files under ``root`` (relative, '/') that git has staged or tracks, plus, unless
-    ``staged_only``, untracked ones it does not ignore; None outside a work tree."""
+def _ls_files(where: Path, *args: str) -> list[str] | None:
+    """``git ls-files -z ARGS`` run in ``where``; None without git or outside a work tree
+    (ls-files fails there, in a bare repository and in a .git folder alike, so no
+    separate rev-parse is needed: one git process per hook run)."""
     from labhooks.plumbing import run_git
 
     try:
-        inside = run_git(["rev-parse", "--is-inside-work-tree"], root, check=False)
+        out = run_git(["ls-files", "-z", *args], where, check=False, text=False)
     except LabhooksError:
-        return None  # no git at all: look at the files on disk
-    if inside.returncode != 0 or inside.stdout.strip() != "true":
-        return None
-    which = ["--cached"] if staged_only else ["--cached", "--others", "--exclude-standard"]
-    out = run_git(["ls-files", "-z", *which, "--", "."], root, check=False, text=False)
+        return None  # no git at all
     if out.returncode != 0:
         return None
-    names = {n for n in out.stdout.decode("utf-8", "surrogateescape").split("\0") if n}
-    return sorted(n for n in names if (root / n).is_file() or (root / n).is_symlink())
+    return [n for n in out.stdout.decode("utf-8", "surrogateescape").split("\0") if n]
+
+
+def _git_files(root: Path, staged_only: bool = False) -> list[str] | None:
+    """Files under ``root`` (relative, '/') that git has staged or tracks, plus, unless
+    ``staged_only``, untracked ones it does not ignore; None outside a work tree."""
+    which = ["--cached"] if staged_only else ["--cached", "--others", "--exclude-standard"]
+    names = _ls_files(root, *which, "--", ".")
+    if names is None:
+        return None  # look at the files on disk instead
+    return sorted(n for n in set(names) if (root / n).is_file() or (root / n).is_symlink())
 
 
 def _walk_files(root: Path, skip: set[str]) -> list[str]:
@@ -157,6 +163,17 @@ def read_source(root: Path, rel: str) -> Source | None:
     return Source(rel, front, 1 if front is not None else 0, [(body, body_line, "")])
 
 
+def _closes(fence: str, match) -> bool:
+    """Whether a FENCE match closes the block ``fence`` opened: same character, at
+    least as long, nothing after it."""
+    return (
+        match is not None
+        and match.group(1)[0] == fence[0]
+        and len(match.group(1)) >= len(fence)
+        and not match.group(2).strip()
+    )
+
+
 def iter_prose_lines(text: str, first_line: int):
     """(line number, text) outside fenced code and HTML comments, inline code blanked out."""
     fence = None
@@ -167,7 +184,7 @@ def iter_prose_lines(text: str, first_line: int):
             fence = match.group(1)
             continue
         if fence is not None:
-            if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence) and not match.group(2).strip():
+            if _closes(fence, match):
                 fence = None
             continue
         visible = []
@@ -200,7 +217,7 @@ def iter_fences(text: str, first_line: int):
         if fence is None:
             fence = match.group(1)
             yield (first_line + offset if first_line else 0), match.group(2)
-        elif match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence) and not match.group(2).strip():
+        elif _closes(fence, match):
             fence = None
 
 
@@ -213,6 +230,15 @@ def citations(line: str) -> list[str]:
             if key and not CROSSREF.match(key):
                 keys.append(key)
     return keys
+
+
+def _file_names(value) -> list[str]:
+    """A ``bibliography:`` value (one name or a list of them) as a list; others ignored."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
 
 
 @dataclass
@@ -280,6 +306,16 @@ class BookView:
         return set(self.files)
 
     @cached_property
+    def rendered_output(self) -> dict[str, tuple[str, str, str]]:
+        """file -> (what to report, the path to report it on, fix), for rendered output."""
+        reasons = {}
+        for rel in self.files:
+            reason = _rendered_reason(self, rel)
+            if reason is not None:
+                reasons[rel] = reason
+        return reasons
+
+    @cached_property
     def part_folders(self) -> dict[str, str]:
         """folder -> the part its minutes belong to."""
         folders = {}
@@ -310,8 +346,8 @@ class BookView:
     @cached_property
     def chapter_files(self) -> list[str]:
         """Listed chapters that exist, plus the minutes in the part folders."""
-        present = [p for p in sorted(self.listed) if (self.root / p).is_file()]
-        return sorted(set(present) | set(self.minute_files))
+        present = {p for p in self.listed if (self.root / p).is_file()}
+        return sorted(present | set(self.minute_files))
 
     @cached_property
     def sources(self) -> dict[str, Source]:
@@ -358,24 +394,13 @@ class BookView:
 
     def root_bibliographies(self) -> list[str]:
         value = self.tree.get("bibliography") if isinstance(self.tree, dict) else None
-        if isinstance(value, str):
-            return [book.normalise_chapter(value)]
-        if isinstance(value, list):
-            return [book.normalise_chapter(v) for v in value if isinstance(v, str)]
-        return []
+        return [book.normalise_chapter(v) for v in _file_names(value)]
 
     def chapter_bibliographies(self, rel: str) -> list[str]:
         data, _ = self.front_matter(rel)
-        value = data.get("bibliography") if data else None
-        if isinstance(value, str):
-            values = [value]
-        elif isinstance(value, list):
-            values = [v for v in value if isinstance(v, str)]
-        else:
-            values = []
         base = PurePosixPath(rel).parent
         resolved = []
-        for v in values:
+        for v in _file_names(data.get("bibliography") if data else None):
             joined = (self.root / base / v).resolve()
             try:
                 resolved.append(joined.relative_to(self.root.resolve()).as_posix())
@@ -493,11 +518,7 @@ def _rendered_reason(view: BookView, rel: str) -> tuple[str, str, str] | None:
 def check_no_rendered_output(view: BookView) -> list[Problem]:
     problems = []
     reported = set()
-    for rel in view.files:
-        reason = _rendered_reason(view, rel)
-        if reason is None:
-            continue
-        message, where, fix = reason
+    for message, where, fix in view.rendered_output.values():
         if where in reported:
             continue
         reported.add(where)
@@ -521,7 +542,7 @@ def _looks_rendered(folder: Path) -> bool:
 def check_image_folders(view: BookView) -> list[Problem]:
     candidates: set[str] = set()
     for rel in view.files:
-        if _rendered_reason(view, rel) is not None:
+        if rel in view.rendered_output:
             continue
         parts = PurePosixPath(rel).parts
         for index, part in enumerate(parts[:-1]):
@@ -690,23 +711,12 @@ def check_book(root: Path | str, *, staged_only: bool = False) -> list[Problem]:
 
 def _books_in_repo(start: Path) -> list[Path]:
     """Every book config git knows under ``start`` (tracked or not ignored)."""
-    from labhooks.plumbing import run_git
-
-    try:
-        out = run_git(["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--",
-                       "_quarto.yml", "*/_quarto.yml", "_quarto.yaml", "*/_quarto.yaml"],
-                      start, check=False, text=False)
-    except LabhooksError:
-        return []
-    if out.returncode != 0:
-        return []
+    configs = _ls_files(start, "--cached", "--others", "--exclude-standard", "--",
+                        "_quarto.yml", "*/_quarto.yml", "_quarto.yaml", "*/_quarto.yaml")
     roots = []
-    for name in out.stdout.decode("utf-8", "surrogateescape").split("\0"):
-        if not name:
-            continue
-        folder = (start / name).parent
+    for name in configs or []:
         try:
-            roots.append(book.find_book_root(explicit=folder))
+            roots.append(book.find_book_root(explicit=(start / name).parent))
         except LabhooksError:
             continue
     return sorted(set(roots))
@@ -740,10 +750,11 @@ def find_books(paths: list[str], cwd: Path | None = None) -> list[Path]:
 
 def run(paths: list[str], *, staged_only: bool = False, out=None, cwd: Path | None = None) -> int:
     out = out or sys.stdout
+    here = Path(cwd or Path.cwd()).resolve()
     total = 0
     for root in find_books(paths, cwd):
         problems = check_book(root, staged_only=staged_only)
-        prefix = "" if root == Path(cwd or Path.cwd()).resolve() else _display(root, cwd)
+        prefix = "" if root == here else _display(root, here)
         if problems and prefix:
             print(_one_line(f"check-book: in the book {prefix}/ (run the fixes there):"), file=out)
         for problem in problems:
@@ -754,10 +765,9 @@ def run(paths: list[str], *, staged_only: bool = False, out=None, cwd: Path | No
     return 1 if total else 0
 
 
-def _display(root: Path, cwd: Path | None) -> str:
-    base = Path(cwd or Path.cwd()).resolve()
+def _display(root: Path, here: Path) -> str:
     try:
-        return root.relative_to(base).as_posix()
+        return root.relative_to(here).as_posix()
     except ValueError:
         return str(root)
 

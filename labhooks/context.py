@@ -6,14 +6,13 @@ import datetime as _dt
 import re
 
 from labhooks import __version__
+from labhooks.errors import LabhooksError
+from labhooks.plumbing import run_git
 
 LABHOOKS_REPO = "https://github.com/labhooks/labhooks"
 
 
 def git_user_name(cwd=None) -> str | None:
-    from labhooks.errors import LabhooksError
-    from labhooks.plumbing import run_git
-
     try:
         out = run_git(["config", "user.name"], cwd, check=False)
     except (LabhooksError, OSError):

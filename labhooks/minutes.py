@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from labhooks import book, scaffold
 from labhooks.context import base_context, git_user_name
 from labhooks.errors import LabhooksError
+from labhooks.plumbing import run_git
 
 MAX_SLUG_LENGTH = 60
 FORMATS = ("md", "qmd")
@@ -35,10 +36,6 @@ QUARTO_OUTPUT_SUFFIX = "_files"
 
 
 # --- names ---------------------------------------------------------------------------
-
-
-def _has_control(text: str) -> bool:
-    return any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in text)
 
 
 def make_slug(title: str, max_length: int = MAX_SLUG_LENGTH) -> str:
@@ -81,7 +78,7 @@ def _one_line(text: str, what: str, if_empty: str) -> str:
     text = (text or "").strip()
     if not text:
         raise LabhooksError(if_empty)
-    if _has_control(text):
+    if scaffold.has_control_chars(text):
         raise LabhooksError(f"invalid {what} {text!r}: control characters are not allowed")
     return text
 
@@ -116,11 +113,6 @@ def parse_date(text: str | None) -> _dt.date:
         raise LabhooksError(f"invalid date {text!r}: use YYYY-MM-DD") from None
 
 
-def yaml_scalar(text: str) -> str:
-    """``text`` as a YAML value on one line: plain when it reads back as itself, else quoted."""
-    return book._scalar(text)
-
-
 # --- new-minute ----------------------------------------------------------------------
 
 
@@ -143,10 +135,8 @@ class MinuteResult:
     image_folder: str
     files: list[Path]
     edit: book.ChapterEdit
-    dry_run: bool
     citekey: str | None = None
     citekey_known: bool = False
-    created_folders: list[Path] = field(default_factory=list)
 
 
 def _refuse_existing(root: Path, folder: str, slug: str) -> None:
@@ -206,7 +196,7 @@ def new_minute(
         folder=folder,
         extension=extension,
         citekey=citekey or "",
-        author_yaml=yaml_scalar(author),
+        author_yaml=book.yaml_scalar(author),
     )
     rendered = scaffold.render(meta["template"], root, context, dry_run=dry_run, allow_existing_dir=True)
     result = MinuteResult(
@@ -216,10 +206,8 @@ def new_minute(
         image_folder=f"{folder}/{slug}",
         files=rendered.files,
         edit=edit,
-        dry_run=dry_run,
         citekey=citekey,
         citekey_known=bool(citekey) and citekey in _bib_keys(root),
-        created_folders=rendered.folders,
     )
     if dry_run:
         return result
@@ -258,19 +246,13 @@ def _bib_keys(root: Path) -> set[str]:
 class BookResult:
     target: Path
     files: list[Path]
-    dry_run: bool
     git_initialised: bool
     inside_repo: Path | None
 
 
 def _enclosing_repo(path: Path) -> Path | None:
     """The work tree that ``path`` (which may not exist yet) would live in, if any."""
-    from labhooks.plumbing import run_git
-
-    probe = path
-    while not probe.exists():
-        probe = probe.parent
-    out = run_git(["rev-parse", "--show-toplevel"], probe if probe.is_dir() else probe.parent, check=False)
+    out = run_git(["rev-parse", "--show-toplevel"], scaffold.nearest_folder(path), check=False)
     return Path(out.stdout.strip()) if out.returncode == 0 and out.stdout.strip() else None
 
 
@@ -292,13 +274,11 @@ def new_book(
     created = scaffold.missing_folders(target)
     repo = _enclosing_repo(target.resolve())
     context = base_context(author=author)
-    context.update(title=title, title_yaml=yaml_scalar(title), author_yaml=yaml_scalar(author))
+    context.update(title=title, title_yaml=book.yaml_scalar(title), author_yaml=book.yaml_scalar(author))
     rendered = scaffold.render("book", target, context, dry_run=dry_run, allow_existing_dir=False)
-    result = BookResult(target, rendered.files, dry_run, git_initialised=False, inside_repo=repo)
+    result = BookResult(target, rendered.files, git_initialised=False, inside_repo=repo)
     if dry_run or repo is not None:
         return result
-    from labhooks.plumbing import run_git
-
     try:
         run_git(["init", "-q", str(target)])
     except LabhooksError as exc:

@@ -16,6 +16,7 @@ from pathlib import Path
 from labhooks import scaffold
 from labhooks.context import base_context
 from labhooks.errors import LabhooksError
+from labhooks.plumbing import git_output, run_git
 
 TEMPLATE = "showyourwork"
 # showyourwork's last release (2023-08); showyourwork.yml and the GitHub action pin it.
@@ -47,7 +48,6 @@ _LATEX_SPECIALS = {
 class PaperResult:
     target: Path
     files: list[Path] = field(default_factory=list)
-    dry_run: bool = False
     # "created": new repository with one commit; "inside": left to the enclosing
     # repository; "skipped": --no-git
     git: str = "skipped"
@@ -111,19 +111,9 @@ def paper_context(title: str, author: str | None, github: str | None) -> dict:
     return context
 
 
-def _existing_ancestor(path: Path) -> Path:
-    path = path.absolute()
-    for candidate in (path, *path.parents):
-        if candidate.is_dir():
-            return candidate
-    return Path(path.anchor)
-
-
 def enclosing_repository(target: Path) -> Path | None:
     """The work tree that ``target`` would land in, if any; refuses a .git folder."""
-    from labhooks.plumbing import run_git
-
-    where = _existing_ancestor(target)
+    where = scaffold.nearest_folder(target)
     proc = run_git(["rev-parse", "--is-inside-git-dir", "--show-toplevel"], where, check=False)
     if proc.returncode != 0:
         # Not a repository, or only a bare one / a .git folder without a work tree.
@@ -139,8 +129,6 @@ def enclosing_repository(target: Path) -> Path | None:
 
 def _require_identity(where: Path) -> None:
     """Fail before writing anything if ``git commit`` would not know who commits."""
-    from labhooks.plumbing import run_git
-
     for ident in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
         if run_git(["var", ident], where, check=False).returncode != 0:
             raise LabhooksError(
@@ -151,21 +139,17 @@ def _require_identity(where: Path) -> None:
 
 
 def _initial_branch(where: Path) -> str:
-    from labhooks.plumbing import run_git
-
     configured = run_git(["config", "--get", "init.defaultBranch"], where, check=False)
     return configured.stdout.strip() or DEFAULT_BRANCH
 
 
 def _first_commit(result: PaperResult, title: str, branch: str, remote: str | None) -> None:
-    from labhooks.plumbing import run_git
-
     target = result.target
     run_git(["init", "--quiet", f"--initial-branch={branch}", "."], target)
     # Exactly the rendered files, even ones a personal global gitignore would hide.
     run_git(["add", "--force", "--", *(p.as_posix() for p in result.files)], target)
     run_git(["commit", "--quiet", "-m", f"Start paper: {title}\n\nScaffolded by labhooks new-paper."], target)
-    result.commit = run_git(["rev-parse", "HEAD"], target).stdout.strip()
+    result.commit = git_output(["rev-parse", "HEAD"], target)
     result.branch = branch
     if remote:
         run_git(["remote", "add", "origin", remote], target)
@@ -197,7 +181,7 @@ def new_paper(
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise LabhooksError(f"{target} exists and is not empty: choose a new folder")
 
-    result = PaperResult(target=target, dry_run=dry_run)
+    result = PaperResult(target=target)
     branch = None
     if git:
         enclosing = enclosing_repository(target)
@@ -210,7 +194,7 @@ def new_paper(
             result.git = "inside"
             result.enclosing_repo = enclosing
         else:
-            where = _existing_ancestor(target)
+            where = scaffold.nearest_folder(target)
             _require_identity(where)
             branch = _initial_branch(where)
             result.git = "created"

@@ -9,6 +9,7 @@ renderer knows nothing about what a template contains.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
@@ -37,7 +38,7 @@ def template_dir(name: str) -> Path:
     validate_name(name, what="template name")
     path = templates_root() / name
     if not (path / METADATA_FILE).is_file():
-        known = ", ".join(t for t in list_templates()) or "none"
+        known = ", ".join(list_templates()) or "none"
         raise LabhooksError(f"no template named {name!r} (known: {known})")
     return path
 
@@ -61,6 +62,11 @@ def list_templates(kind: str | None = None) -> list[str]:
     return [n for n in names if template_info(n).get("kind") == kind]
 
 
+def has_control_chars(text: str) -> bool:
+    """Characters that break a line or hide what a name really is on a terminal."""
+    return any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in text)
+
+
 def validate_name(name: str, *, what: str = "name") -> str:
     """Refuse names that could escape a folder or confuse a terminal: one line, exit 2."""
     if not isinstance(name, str) or not name.strip():
@@ -69,7 +75,7 @@ def validate_name(name: str, *, what: str = "name") -> str:
         raise LabhooksError(f"invalid {what} {name!r}: '..' is not allowed")
     if "/" in name or "\\" in name or os.sep in name:
         raise LabhooksError(f"invalid {what} {name!r}: path separators are not allowed")
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in name):
+    if has_control_chars(name):
         raise LabhooksError(f"invalid {what} {name!r}: control characters are not allowed")
     if name != name.strip():
         raise LabhooksError(f"invalid {what} {name!r}: leading or trailing blanks are not allowed")
@@ -86,7 +92,10 @@ class RenderResult:
     folders: list[Path] = field(default_factory=list)  # created (or to create), relative, sorted
 
 
+@functools.lru_cache(maxsize=1)
 def _environment():
+    """Built once: plan() renders the names and render() the contents with it, and
+    from_string keeps nothing of one template in it."""
     import jinja2
 
     return jinja2.Environment(
@@ -147,6 +156,16 @@ def missing_folders(target: Path) -> list[Path]:
             break
         missing.append(folder)
     return missing
+
+
+def nearest_folder(path: Path) -> Path:
+    """``path`` or its closest ancestor that is an existing folder: where git can be
+    asked about a target that does not exist yet."""
+    path = path.absolute()
+    for candidate in (path, *path.parents):
+        if candidate.is_dir():
+            return candidate
+    return Path(path.anchor)
 
 
 def remove_new_folder(target: Path, created: list[Path]) -> None:
