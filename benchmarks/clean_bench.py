@@ -28,6 +28,8 @@ import sys
 import time
 from pathlib import Path
 
+from labhooks.clean.plan import store_size
+
 HERE = Path(__file__).resolve().parent
 MAKE_HISTORY = HERE.parent.parent / "shared" / "tools" / "make_history.py"
 RECIPE = ["--commits", "5000", "--files-per-commit", "5", "--tree-files", "3000",
@@ -79,13 +81,6 @@ def fresh_copy(source: Path, target: Path) -> Path:
     return target
 
 
-def store_bytes(repo: Path) -> int:
-    out = subprocess.run(["git", "count-objects", "-v"], cwd=repo, capture_output=True, text=True,
-                         check=True).stdout
-    values = dict(line.split(": ") for line in out.splitlines())
-    return (int(values["size"]) + int(values["size-pack"])) * 1024
-
-
 def run_ours(repo: Path, steps: dict) -> float:
     return timed([[sys.executable, "-m", "labhooks", "clean-large", "--max", "100M", "--yes", "--no-backup",
                    "--backend", "filter-repo"]], repo, steps)
@@ -116,7 +111,7 @@ def main(argv=None) -> int:
     for run in range(args.runs):
         ours_repo = fresh_copy(source, args.work / "ours")
         hand_repo = fresh_copy(source, args.work / "hand")
-        sizes["before"] = store_bytes(ours_repo)
+        sizes["before"] = store_size(ours_repo)
         order = [("ours", run_ours, ours_repo), ("hand", run_hand, hand_repo)]
         if run % 2:
             order.reverse()
@@ -128,7 +123,7 @@ def main(argv=None) -> int:
             v for k, v in steps["ours"].items() if not k.startswith(sys.executable) and k != "cpu"), 2)
         results["cpu_ratio"].append(round(steps["ours"]["cpu"] / steps["hand"]["cpu"], 3))
         results.setdefault("steps", []).append(steps)
-        sizes["after_ours"], sizes["after_hand"] = store_bytes(ours_repo), store_bytes(hand_repo)
+        sizes["after_ours"], sizes["after_hand"] = store_size(ours_repo), store_size(hand_repo)
         results["ours_s"].append(round(times["ours"], 2))
         results["hand_s"].append(round(times["hand"], 2))
         results["ratio"].append(round(times["ours"] / times["hand"], 3))

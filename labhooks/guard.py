@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None, *, store_listing: plumbing.StoreListing | None = None) -> int:
     """``store_listing``: a sizes-only listing of the store that the caller started early,
-    for ``--all``; the caller closes it."""
+    for ``--all`` (closed once used; the caller closes it in any case)."""
     try:
         args = build_parser().parse_args(argv)
         max_size = parse_size(args.max)
@@ -214,7 +214,7 @@ def _worktree() -> tuple[str, str, str]:
     if proc.returncode != 0 or len(lines) < 3:
         if "work tree" in proc.stderr or proc.returncode == 0:
             raise LabhooksError("commit mode needs a working tree; this is a bare repository (use --all)", 2)
-        raise LabhooksError(f"not a git repository: {os.getcwd()} (run this inside a git repository)", 2)
+        raise plumbing.not_a_repository()
     top = lines[0]
     objects_dir = lines[2] if os.path.isabs(lines[2]) else os.path.join(os.getcwd(), lines[2])
     return top, lines[1], objects_dir
@@ -358,15 +358,12 @@ def _check_revisions(report: Report, revs: list[str], excludes: list[str]) -> No
 
 def check_all(max_size: int, warn: int | None, excludes: list[str],
               listing: plumbing.StoreListing | None = None) -> Report:
-    """``listing``: a sizes-only StoreListing already started (and closed) by the caller."""
+    """``listing``: a sizes-only StoreListing the caller already started; closed here."""
     report = Report("all", max_size, warn)
     threshold = _threshold(max_size, warn)
     # The store listing is nearly all of the time this takes when nothing is that big:
     # start it first and check the repository while git lists on another core.
-    own = listing is None
-    if own:
-        listing = plumbing.StoreListing()
-    try:
+    with listing or plumbing.StoreListing() as listing:
         plumbing.ensure_repo()
         if plumbing.is_partial_clone():
             # the store cannot say what it lacks: walk, so missing objects get counted
@@ -374,9 +371,6 @@ def check_all(max_size: int, warn: int | None, excludes: list[str],
             _check_revisions(report, ["--all"], excludes)
             return report
         candidates = plumbing.store_blobs_at_least(threshold, listing=listing).blobs
-    finally:
-        if own:
-            listing.close()
     if not candidates:
         return report  # nothing that big anywhere: no history walk needed
     sizes = {b.oid: b.size for b in candidates}

@@ -244,9 +244,7 @@ def _parse_record(record: bytes) -> tuple[bytes, list[bytes], list[bytes]] | Non
 
 def _log_failure(err: str, rc: int) -> str:
     lines = [line for line in err.splitlines() if line.strip()]
-    last = lines[-1] if lines else f"exit {rc}"
-    if last.startswith("fatal: "):
-        last = last[len("fatal: "):]
+    last = (lines[-1] if lines else f"exit {rc}").removeprefix("fatal: ")
     if "transport" in last and "not allowed" in last:
         return ("the history walk needs objects that are missing locally (a partial clone "
                 "filtered by tree?); labhooks never fetches them: fetch them first")

@@ -106,11 +106,15 @@ def git_output(args: list[str], cwd: Path | str | None = None, **kw) -> str:
     return run_git(args, cwd, **kw).stdout.rstrip("\n")
 
 
+def not_a_repository(cwd=None) -> GitError:
+    where = os.path.realpath(cwd or os.curdir)
+    return GitError(f"not a git repository: {where} (run this inside a git repository)")
+
+
 def _rev_parse(flag: str, cwd) -> str:
     proc = run_git(["rev-parse", flag], cwd, check=False)
     if proc.returncode != 0:
-        where = os.path.realpath(cwd or os.curdir)
-        raise GitError(f"not a git repository: {where} (run this inside a git repository)")
+        raise not_a_repository(cwd)
     return proc.stdout.strip()
 
 
@@ -279,8 +283,9 @@ class _ObjectPipeline:
             [git, "rev-list", "--objects", "--missing=print", *extra_args, "--stdin", *options],
             cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
         )
+        # --buffer: no flush per object; safe because rev-list, not us, feeds it
         self.cat_file = subprocess.Popen(
-            [git, "cat-file", f"--batch-check={batch_format}"],
+            [git, "cat-file", "--buffer", f"--batch-check={batch_format}"],
             cwd=cwd, stdin=self.rev_list.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
         )
         self.rev_list.stdout.close()  # cat-file owns the read end now
@@ -327,8 +332,12 @@ def _size_regex(threshold: int, tail: bytes) -> re.Pattern:
     # so a listing of hundreds of thousands of objects costs milliseconds to filter.
     import re
 
-    digits = max(1, len(str(max(threshold, 0))))
-    return re.compile(rb"\n(\d{%d,})" % digits + tail)
+    return re.compile(rb"\n(\d{%d,})" % _digits(threshold) + tail)
+
+
+def _digits(threshold: int) -> int:
+    """How many digits a size needs at least to reach ``threshold``."""
+    return max(1, len(str(max(threshold, 0))))
 
 
 class BlobQuery(Record):
@@ -430,7 +439,7 @@ class StoreListing:
         # A size long enough to matter is that many digits in a row. With every digit
         # mapped to "0", a block without such a run is ruled out by one substring search,
         # about three times faster than the regex, which then only runs on a hit.
-        shortest = b"0" * max(1, len(str(max(threshold, 0))))
+        shortest = b"0" * _digits(threshold)
         found = []
         lines = 0
         for block in self.blocks():
@@ -450,6 +459,7 @@ class StoreListing:
         return found
 
     def close(self) -> None:
+        """Stop git if it is still listing and drop the file; closing twice is harmless."""
         if not self.done:
             self.done = True
             self.proc.kill()
@@ -495,19 +505,14 @@ def store_blobs_at_least(threshold: int, cwd=None, listing: StoreListing | None 
 
     No history is walked, so "is anything that big here at all?" costs a fraction of a
     walk. Sizes alone are listed first (``listing``: a sizes-only StoreListing the caller
-    started early); only when some object is that big are the candidates named from a
-    second listing of ids and typed by ``batch_check``, whose sizes must agree, else the
-    store changed in between and one listing of sizes and names settles it.
+    started early, closed here once read); only when some object is that big are the
+    candidates named from a second listing of ids and typed by ``batch_check``, whose
+    sizes must agree, else the store changed in between and one listing of sizes and
+    names settles it.
     """
-    own = listing is None
-    if own:
-        listing = StoreListing(cwd=cwd)
-    try:
+    with listing or StoreListing(cwd=cwd) as listing:
         hits = listing.sizes_at_least(threshold)
         objects = listing.lines
-    finally:
-        if own:
-            listing.close()
     if not hits:
         return BlobQuery([], 0, objects)
     oids = _names_at([line for line, _ in hits], objects, cwd)
@@ -536,6 +541,52 @@ def batch_check(oids: Iterable[str], cwd=None) -> dict[str, ObjectRecord]:
         record.oid = oid
         result[oid] = record
     return result
+
+
+LFS_POINTER_PREFIX = b"version https://git-lfs.github.com/spec/v1"
+LFS_POINTER_MAX = 1024  # the LFS spec keeps pointer files under 1 KiB
+
+
+def blob_contents(oids: Iterable[str], cwd=None) -> dict[str, bytes]:
+    """The content of each of these objects that is a blob here, from one ``cat-file
+    --batch`` (nothing fetched). Everything is held in memory: meant for small blobs."""
+    oids = list(dict.fromkeys(oids))
+    if not oids:
+        return {}
+    out = run_git(["cat-file", "--batch"], cwd, input="".join(oid + "\n" for oid in oids).encode(),
+                  text=False, env=NO_FETCH_ENV).stdout
+    contents = {}
+    pos = 0
+    for oid in oids:  # each answer: "<oid> <type> <size>\n", the content, "\n"; or "<oid> missing\n"
+        end = out.index(b"\n", pos)
+        header = out[pos:end].split(b" ")
+        pos = end + 1
+        if len(header) < 3 or header[-1] == b"missing":
+            continue
+        size = int(header[2])
+        if header[1] == b"blob":
+            contents[oid] = out[pos:pos + size]
+        pos += size + 1
+    return contents
+
+
+class DiskUsage(Record):
+    __slots__ = ("objects", "pack_bytes", "loose_bytes")
+
+    def __init__(self, objects: int, pack_bytes: int, loose_bytes: int):
+        self.objects = objects  # packed + loose, as ``git count-objects -v`` counts them
+        self.pack_bytes = pack_bytes
+        self.loose_bytes = loose_bytes
+
+
+def disk_usage(cwd=None) -> DiskUsage:
+    values = {}
+    for line in run_git(["count-objects", "-v"], cwd).stdout.splitlines():
+        key, _, value = line.partition(": ")
+        if value.strip().isdigit():
+            values[key] = int(value)
+    return DiskUsage(values.get("in-pack", 0) + values.get("count", 0),
+                     values.get("size-pack", 0) * 1024, values.get("size", 0) * 1024)
 
 
 class IndexEntry(Record):

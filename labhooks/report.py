@@ -127,13 +127,12 @@ def render_csv(result: ScanResult) -> str:
 # -- human output -------------------------------------------------------------------------
 
 
-def use_rich(stream=None) -> bool:
+def use_rich(stream) -> bool:
     """Rich tables only for a terminal that has not asked for NO_COLOR (FORCE_COLOR forces)."""
     if os.environ.get("NO_COLOR"):
         return False
     if os.environ.get("FORCE_COLOR"):
         return True
-    stream = stream or sys.stdout
     return hasattr(stream, "isatty") and stream.isatty()
 
 
@@ -223,12 +222,12 @@ def render_plain(result: ScanResult) -> str:
     return f"{body}\n{summary_line(summary)}\n"
 
 
-def print_rich(result: ScanResult, stream=None) -> None:
+def print_rich(result: ScanResult, stream) -> None:
     from rich.bar import Bar
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=stream or sys.stdout, highlight=False)
+    console = Console(file=stream, highlight=False)
     summary = result.summary
     if not result.records:
         console.print("no blobs to show")
@@ -243,8 +242,7 @@ def print_rich(result: ScanResult, stream=None) -> None:
     else:
         table = Table(title=f"Weight by {summary.by}", title_justify="left")
         for header in _group_headers(summary.by):
-            table.add_column(header, justify="right" if header not in (summary.by.upper(),) else "left",
-                             overflow="fold")
+            table.add_column(header, justify="left" if header == summary.by.upper() else "right", overflow="fold")
         table.add_column("", width=_BAR_WIDTH, no_wrap=True)
         for row, record in zip(_group_rows(result.records), result.records):
             table.add_row(*row, Bar(1.0, 0.0, record.share, width=_BAR_WIDTH, color="magenta"))

@@ -10,7 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from labhooks.errors import LabhooksError
@@ -26,7 +26,6 @@ class Backend:
     name: str
     launcher: list[str]  # the program (and java -jar JAR) before the backend's own options
     strips: bool = True  # False: big files become LFS pointers instead of disappearing
-    notes: list[str] = field(default_factory=list)
 
     def command(self, max_bytes: int, protect_head: bool = False, gitdir: Path | None = None) -> list[str]:
         if self.name == "bfg":
@@ -62,20 +61,24 @@ class Backend:
             marker = git_dir(root) / "filter-repo" / "already_ran"
             marker.unlink(missing_ok=True)
 
-    def run(self, root: Path, max_bytes: int, protect_head: bool = False) -> int:
-        """Run the tool with its output on our stderr (stdout is kept for the report)."""
-        try:
-            out = sys.stderr.fileno()
-        except (AttributeError, OSError, ValueError):
-            out = None
-        proc = subprocess.run(
-            self.command(max_bytes, protect_head, git_dir(root)), cwd=root, stdin=subprocess.DEVNULL,
-            stdout=out if out is not None else subprocess.PIPE,
-            stderr=subprocess.STDOUT if out is None else None, env=git_env(),
-        )
-        if out is None and proc.stdout:
-            sys.stderr.write(proc.stdout.decode("utf-8", "replace"))
-        return proc.returncode
+    def run(self, root: Path, gitdir: Path, max_bytes: int, protect_head: bool = False) -> int:
+        return run_showing_output(self.command(max_bytes, protect_head, gitdir), root)
+
+
+def run_showing_output(cmd: list[str], cwd: Path) -> int:
+    """Run a tool with its output on our stderr: stdout is kept for the report."""
+    try:
+        err = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        err = None  # a stderr with no file behind it: pass the output on by hand
+    proc = subprocess.run(
+        cmd, cwd=cwd, stdin=subprocess.DEVNULL,
+        stdout=err if err is not None else subprocess.PIPE,
+        stderr=subprocess.STDOUT if err is None else None, env=git_env(),
+    )
+    if err is None and proc.stdout:
+        sys.stderr.write(proc.stdout.decode("utf-8", "replace"))
+    return proc.returncode
 
 
 def find_filter_repo() -> list[str] | None:
@@ -109,8 +112,7 @@ def find_bfg(bfg_jar: str | None, environ=None) -> list[str] | None:
 
 
 def lfs_available() -> bool:
-    proc = subprocess.run([git_executable(), "lfs", "version"], capture_output=True, env=git_env())
-    return proc.returncode == 0
+    return run_git(["lfs", "version"], check=False).returncode == 0
 
 
 def resolve(name: str, bfg_jar: str | None = None, environ=None) -> Backend:

@@ -6,7 +6,6 @@ that point names the backup and how to restore from it.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from typing import Callable
 
 from labhooks.clean import backends, backup, held, pins, plan as planning, preflight, verify
 from labhooks.errors import LabhooksError
-from labhooks.plumbing import common_dir, git_env, git_executable, quote_path, run_git
+from labhooks.plumbing import common_dir, git_executable, quote_path, run_git
 from labhooks.sizes import format_size
 
 
@@ -61,7 +60,7 @@ class _Step:
 
 
 def run(options: Options, cwd=None, out: Callable[[str], None] = print,
-        confirm: Callable[[str], bool] | None = None, stdin_is_tty: bool | None = None) -> Result:
+        confirm: Callable[[str], bool] | None = None) -> Result:
     # 1. preflight: nothing is written before all of these pass
     max_bytes = preflight.parse_max(options.max_size)
     root, gitdir = preflight.find_repository(cwd)
@@ -87,7 +86,7 @@ def run(options: Options, cwd=None, out: Callable[[str], None] = print,
 
     # 2. plan
     the_plan = planning.make_plan(root, max_bytes, options.protect_head)
-    shown = backend.command(max_bytes, options.protect_head, gitdir if backend.name == "bfg" else None)
+    shown = backend.command(max_bytes, options.protect_head, gitdir)
     out(f"Repository {root}; backend {backend.name}: {' '.join(shown)}")
     if not the_plan.blobs:
         out(f"Nothing to do: no blob over {preflight.describe_limit(max_bytes)} is reachable from any ref or stash entry.")
@@ -101,8 +100,7 @@ def run(options: Options, cwd=None, out: Callable[[str], None] = print,
         out("Dry run: nothing was changed.")
         return Result(0, size_before=the_plan.store_bytes, size_after=the_plan.store_bytes)
     if not options.yes:
-        tty = sys.stdin.isatty() if stdin_is_tty is None else stdin_is_tty
-        if not tty or confirm is None:
+        if confirm is None or not sys.stdin.isatty():
             raise LabhooksError("refusing to rewrite history without confirmation: "
                                 "stdin is not a terminal; re-run with --yes", 2)
         if not confirm("Rewrite history as shown above?"):
@@ -134,7 +132,7 @@ def run(options: Options, cwd=None, out: Callable[[str], None] = print,
     try:
         backend.prepare(root)
         with _Step(f"rewriting every ref with {backend.name}"):
-            status = backend.run(root, max_bytes, options.protect_head)
+            status = backend.run(root, gitdir, max_bytes, options.protect_head)
         if status != 0 and backend.name != "bfg":
             raise LabhooksError(f"{backend.name} failed (exit {status}, see above)", 1)
         kept = held.put_back(keep)
@@ -197,20 +195,9 @@ def _put_back_quietly(keep: held.HeldFiles) -> None:
 
 
 def _gc(root: Path) -> None:
-    # stdout goes to stderr too: the report on stdout stays clean; git shows progress on a terminal
-    proc = subprocess.run([git_executable(), "gc", "--prune=now", "--aggressive"], cwd=root,
-                          stdin=subprocess.DEVNULL, stdout=sys.stderr.fileno() if _has_fileno() else None,
-                          env=git_env())
-    if proc.returncode != 0:
-        raise LabhooksError(f"git gc failed (exit {proc.returncode})", 1)
-
-
-def _has_fileno() -> bool:
-    try:
-        sys.stderr.fileno()
-        return True
-    except (AttributeError, OSError, ValueError):
-        return False
+    status = backends.run_showing_output([git_executable(), "gc", "--prune=now", "--aggressive"], root)
+    if status != 0:
+        raise LabhooksError(f"git gc failed (exit {status})", 1)
 
 
 def _ensure_lfs_filter(root: Path) -> None:

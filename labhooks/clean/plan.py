@@ -8,10 +8,10 @@ from pathlib import Path
 from labhooks.clean.refs import Ref, list_refs, stash_entries
 from labhooks.clean.verify import tree_listing
 from labhooks.plumbing import (
-    BlobOrigin, blobs_at_least, find_blob_origins, head_commit, quote_path, run_git, store_blobs_at_least,
+    BlobOrigin, blobs_at_least, disk_usage, find_blob_origins, head_commit, quote_path, run_git,
+    store_blobs_at_least,
 )
 from labhooks.errors import LabhooksError
-from labhooks.scan import disk_usage
 from labhooks.sizes import format_size
 
 GITLINK_MODE = "160000"  # a submodule's commit, not a blob

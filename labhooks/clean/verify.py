@@ -8,11 +8,11 @@ from pathlib import Path
 from labhooks.clean.pins import PIN_NAMESPACE
 from labhooks.clean.preflight import changed_tracked
 from labhooks.clean.refs import Ref, list_refs, stash_entries
-from labhooks.plumbing import batch_check, head_commit, quote_path, run_git, store_blobs_at_least
+from labhooks.plumbing import (
+    LFS_POINTER_MAX, LFS_POINTER_PREFIX, batch_check, blob_contents, head_commit, quote_path, run_git,
+    store_blobs_at_least,
+)
 from labhooks.sizes import format_size
-
-LFS_POINTER_HEAD = "version https://git-lfs.github.com/spec/v1\n"
-_MAX_POINTER = 1024
 
 TreeListing = dict[str, tuple[str, str]]  # path -> (mode, blob or commit id)
 
@@ -74,25 +74,16 @@ def restore_remotes(root: Path, before: Snapshot) -> bool:
     return True
 
 
-def _is_pointer_for(content: str, size: int) -> bool:
-    return content.startswith(LFS_POINTER_HEAD) and f"\nsize {size}\n" in content
+def _is_pointer_for(content: bytes, size: int) -> bool:
+    return content.startswith(LFS_POINTER_PREFIX + b"\n") and b"\nsize %d\n" % size in content
 
 
-def _pointer_texts(oids: set[str], cwd) -> dict[str, str]:
-    """The text of each of these blobs small enough to be a pointer, read in one cat-file."""
+def _pointer_texts(oids: set[str], cwd) -> dict[str, bytes]:
+    """The content of each of these blobs small enough to be a pointer, read in one cat-file."""
     sizes = batch_check(oids, cwd)
     small = [oid for oid, record in sizes.items()
-             if record.type == "blob" and record.size is not None and record.size <= _MAX_POINTER]
-    if not small:
-        return {}
-    out = run_git(["cat-file", "--batch"], cwd, input="".join(oid + "\n" for oid in small).encode(), text=False).stdout
-    texts = {}
-    pos = 0
-    for oid in small:  # each answer: "<oid> blob <size>\n", the content, "\n"
-        start = out.index(b"\n", pos) + 1
-        pos = start + sizes[oid].size + 1
-        texts[oid] = out[start:pos - 1].decode("utf-8", "surrogateescape")
-    return texts
+             if record.type == "blob" and record.size is not None and record.size < LFS_POINTER_MAX]
+    return blob_contents(small, cwd)
 
 
 def compare_trees(before: Snapshot, after: Snapshot, doomed: dict[str, int], root: Path, *,
@@ -130,7 +121,7 @@ def compare_trees(before: Snapshot, after: Snapshot, doomed: dict[str, int], roo
             problems.append(f"{name}: {len(paths)} path(s) differ besides the stripped blobs: {', '.join(paths[:5])}")
     texts = _pointer_texts(pointer_oids, root) if pointer_oids else {}
     for name, path, size, oid in pending:
-        if not _is_pointer_for(texts.get(oid, ""), size):
+        if not _is_pointer_for(texts.get(oid, b""), size):
             problems.append(f"{name}: {quote_path(path)} is not an LFS pointer to a {size}-byte object")
     return problems
 

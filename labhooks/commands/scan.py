@@ -15,16 +15,16 @@ from labhooks.errors import LabhooksError
               help="Output format; json and csv are documented records (docs/scan.md).")
 @click.option("--progress/--no-progress", default=None,
               help="Show the walk's progress on stderr (default: when stderr is a terminal).")
-def command(revs, all_refs, max_size, top, by, fmt, progress):
+@click.pass_obj
+def command(obj, revs, all_refs, max_size, top, by, fmt, progress):
     """Report where the weight in a history is: biggest blobs, where they came from, totals."""
-    # Options are checked here, not by click, so every bad input is one line and exit 2.
+    # Options are checked here and by scan.scan, not by click, so every bad input is one
+    # line and exit 2.
     from labhooks import report, scan
     from labhooks.sizes import parse_size
 
     if fmt not in report.FORMATS:
         raise LabhooksError(f"--format must be one of {', '.join(report.FORMATS)}, not {fmt!r}")
-    if by not in scan.GROUPINGS:
-        raise LabhooksError(f"--by must be one of {', '.join(scan.GROUPINGS)}, not {by!r}")
     top_rows = None
     if top is not None:
         if not top.strip().isdigit():
@@ -32,7 +32,7 @@ def command(revs, all_refs, max_size, top, by, fmt, progress):
         top_rows = int(top)
     limit = parse_size(max_size) if max_size is not None else None
     mode = "auto" if progress is None else ("on" if progress else "off")
-    early = (click.get_current_context().obj or {}).get("store_listing")
+    early = (obj or {}).get("store_listing")  # started by the entry point, see labhooks.__main__
     with report.WalkProgress(mode) as on_progress:
         result = scan.scan(revs, all_refs=all_refs, max_size=limit, top=top_rows, by=by,
                            on_progress=on_progress, store_listing=early)
