@@ -15,14 +15,13 @@ so they never wait for the reader, and are read back in order afterwards.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from dataclasses import dataclass
 from typing import IO, Callable, Iterable, Iterator
 
 from labhooks.plumbing import (
     _CHUNK, MIN_COMMITS_PER_SLICE, NO_FETCH_ENV, GitError, commit_slices, git_executable, no_fetch_env,
-    run_git, scratch_file, split_revs,
+    last_line, run_git, scratch_file, split_revs, walk_jobs,
 )
 
 _LOG_FORMAT = "%x1e%H%x1f%an%x1f%ae%x1f%aI%x1f%s"
@@ -51,10 +50,6 @@ class CommitHeader:
         fields = raw.decode("utf-8", "replace").split("\x1f")
         fields += [""] * (5 - len(fields))
         return cls(*fields[:5])
-
-
-def default_jobs() -> int:
-    return max(1, min(2, os.cpu_count() or 1))
 
 
 def pin_tips(revs: Iterable[str], cwd=None) -> list[str]:
@@ -111,7 +106,7 @@ def added_blobs(
     ``2 * min_slice`` commits is diffed in that many slices at once.
     """
     revs = list(revs)
-    jobs = default_jobs() if jobs is None else max(1, jobs)
+    jobs = walk_jobs() if jobs is None else max(1, jobs)
     slices: list[list[str]] = [[]]
     tips = revs
     if jobs > 1:
@@ -243,8 +238,7 @@ def _parse_record(record: bytes) -> tuple[bytes, list[bytes], list[bytes]] | Non
 
 
 def _log_failure(err: str, rc: int) -> str:
-    lines = [line for line in err.splitlines() if line.strip()]
-    last = (lines[-1] if lines else f"exit {rc}").removeprefix("fatal: ")
+    last = last_line(err, f"exit {rc}").removeprefix("fatal: ")
     if "transport" in last and "not allowed" in last:
         return ("the history walk needs objects that are missing locally (a partial clone "
                 "filtered by tree?); labhooks never fetches them: fetch them first")

@@ -72,6 +72,19 @@ def _which(name: str) -> str | None:
     return None
 
 
+def last_line(stderr: str | bytes, fallback: str) -> str:
+    """The last non-empty line of a command's error output (git says why there), or ``fallback``."""
+    if isinstance(stderr, bytes):
+        stderr = stderr.decode("utf-8", "replace")
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    return lines[-1] if lines else fallback
+
+
+def walk_jobs() -> int:
+    """How many git processes share a long walk: two where there are two cores."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
 def run_git(
     args: list[str],
     cwd: Path | str | None = None,
@@ -96,9 +109,7 @@ def run_git(
     except FileNotFoundError as exc:
         raise GitError(f"cannot run git in {cwd}: {exc.strerror}") from None
     if check and proc.returncode != 0:
-        stderr = proc.stderr if text else proc.stderr.decode("utf-8", "replace")
-        message = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit {proc.returncode}"
-        raise GitError(f"git {args[0]} failed: {message}")
+        raise GitError(f"git {args[0]} failed: {last_line(proc.stderr, f'exit {proc.returncode}')}")
     return proc
 
 
@@ -303,13 +314,12 @@ class _ObjectPipeline:
     def close(self) -> None:
         self.cat_file.stdout.close()
         cat_rc = self.cat_file.wait()
-        rev_err = self.rev_list.stderr.read().decode("utf-8", "replace").strip()
+        rev_err = self.rev_list.stderr.read()
         rev_rc = self.rev_list.wait()
         self.cat_file.stderr.close()
         self.rev_list.stderr.close()
         if rev_rc != 0:
-            last = rev_err.splitlines()[-1] if rev_err else f"exit {rev_rc}"
-            raise GitError(f"git rev-list failed: {last}")
+            raise GitError(f"git rev-list failed: {last_line(rev_err, f'exit {rev_rc}')}")
         if cat_rc != 0:
             raise GitError(f"git cat-file failed with exit {cat_rc}")
 
@@ -421,10 +431,10 @@ class StoreListing:
         if self.done:
             return
         self.done = True
-        err = self.proc.stderr.read().decode("utf-8", "replace").strip()
+        err = self.proc.stderr.read()
         self.proc.stderr.close()
         if self.proc.wait() != 0:
-            raise GitError(f"git cat-file --batch-all-objects failed: {err.splitlines()[-1] if err else 'error'}")
+            raise GitError(f"git cat-file --batch-all-objects failed: {last_line(err, 'error')}")
 
     def blocks(self) -> Iterator[bytes]:
         """Whole lines, about a MiB at a time."""
@@ -672,7 +682,7 @@ def find_blob_origins(blob_oids: Iterable[str], revs: Iterable[str], cwd=None) -
         find = [f"--find-object={oid}" for oid in sorted(wanted)]
     # The pickaxe diff of every commit is the whole cost; two git processes, each
     # diffing half of the commits, finish in about half the time on two cores.
-    slices = commit_slices(revs, min(2, os.cpu_count() or 1), cwd) if find else [[]]
+    slices = commit_slices(revs, walk_jobs(), cwd) if find else [[]]
     procs = [
         subprocess.Popen(
             [git, "log", "--reverse", "--raw", "-z", "--no-abbrev", "--no-renames", "--root",
@@ -693,8 +703,7 @@ def find_blob_origins(blob_oids: Iterable[str], revs: Iterable[str], cwd=None) -
         proc.stdout.close()
         proc.stderr.close()
         if proc.wait() != 0:
-            message = err.decode("utf-8", "replace").strip().splitlines()
-            raise GitError(f"git log failed: {message[-1] if message else proc.returncode}")
+            raise GitError(f"git log failed: {last_line(err, str(proc.returncode))}")
         outputs.append(out)
     # slices run newest first and each lists its own commits oldest first: read the
     # oldest slice first so the first commit seen adding a blob is the one that introduced it

@@ -34,6 +34,7 @@ from labhooks.plumbing import (
     git_executable,
     head_commit,
     is_partial_clone,
+    last_line,
     line_blocks,
     no_fetch_env,
     refs_to_trees_or_blobs,
@@ -245,8 +246,7 @@ def resolve_revs(revs: Iterable[str], all_refs: bool, cwd=None) -> list[str]:
             raise LabhooksError(f"bad revision or range: {rev!r}")
     proc = run_git(["rev-parse", "--end-of-options", *revs, "--"], cwd, check=False)
     if proc.returncode != 0:
-        lines = [line for line in proc.stderr.splitlines() if line.strip()]
-        why = lines[-1].removeprefix("fatal: ") if lines else "not a revision"
+        why = last_line(proc.stderr, "not a revision").removeprefix("fatal: ")
         raise LabhooksError(f"bad revision or range: {' '.join(revs)} ({why})")
     resolved = [line for line in proc.stdout.splitlines() if line and not line.startswith("-")]
     if not resolved:
@@ -345,12 +345,12 @@ def blob_sizes(oids: list[bytes], cwd=None) -> array:
             sizes.extend(values)
     finally:
         writer.join()
-        err = proc.stderr.read().decode("utf-8", "replace").strip()
+        err = proc.stderr.read()
         proc.stdout.close()
         proc.stderr.close()
         rc = proc.wait()
     if rc != 0 or len(sizes) != len(oids):
-        raise LabhooksError(f"git cat-file --batch-check failed: {err.splitlines()[-1] if err else rc}")
+        raise LabhooksError(f"git cat-file --batch-check failed: {last_line(err, str(rc))}")
     return sizes
 
 
