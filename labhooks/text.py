@@ -6,6 +6,8 @@ Accepted: a title, author or name that goes into files, YAML, LaTeX and commit m
 has no control characters, line breaks or bidirectional overrides (which make text
 display as something other than what it is); other format characters stay allowed,
 since names need zero-width joiners. Surrounding blanks are dropped.
+Named: a title becomes a file or package name by one rule, :func:`words_slug`, so
+``Über`` is ``uber`` as a minute's slug and as a project's package alike.
 """
 
 from __future__ import annotations
@@ -14,6 +16,12 @@ from labhooks.errors import LabhooksError
 
 # U+202A-U+202E embeddings/overrides and U+2066-U+2069 isolates
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Letters NFKD does not split into ASCII plus accents.
+_TRANSLITERATE = str.maketrans(
+    {"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe", "Œ": "OE",
+     "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "þ": "th", "Þ": "TH", "ı": "i",
+     "’": "'"}
+)
 
 
 def printable(text: str) -> str:
@@ -42,3 +50,23 @@ def single_line(value: str | None, what: str, *, if_empty: str | None = None) ->
         raise LabhooksError(
             f"invalid {what} {printable(text)!r}: control characters and line breaks are not allowed")
     return text
+
+
+def ascii_text(text: str) -> str:
+    """``Über Ærø`` -> ``Uber AEro``: accents dropped, letters spelled out, the rest lost."""
+    import unicodedata
+
+    return (
+        unicodedata.normalize("NFKD", text.translate(_TRANSLITERATE))
+        .encode("ascii", "ignore")
+        .decode("ascii")
+    )
+
+
+def words_slug(text: str) -> str:
+    """``Don't Über-fit 2`` -> ``dont_uber_fit_2``: lowercase ASCII words joined by '_'
+    (an apostrophe joins its word); empty when no letter or digit survives."""
+    import re  # here, not at the top: the hooks import this module on every commit
+
+    words = re.sub(r"(?<=[A-Za-z0-9])'(?=[A-Za-z])", "", ascii_text(text))
+    return re.sub(r"[^a-z0-9]+", "_", words.lower()).strip("_")

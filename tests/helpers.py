@@ -366,3 +366,96 @@ def numstat(repo: Repo, *paths: str) -> list[tuple[int, int, str]]:
         added, removed, name = line.split("\t")
         rows.append((int(added), int(removed), name))
     return rows
+
+
+# -- a scaffold's README, followed as a new user would -------------------------------
+
+# Filled by .ci/install: wheels of labhooks' dependencies and of what the scaffolds'
+# READMEs install, so fresh environments install offline.
+WHEELHOUSE = Path(os.environ.get("LABHOOKS_WHEELHOUSE", Path.home() / ".cache/labhooks-ci/wheelhouse"))
+# Where a README says a command needs what is not here (the network, conda, Quarto).
+NEEDS_MARK = "# needs "
+# git's default branch where no one chose one; the scaffolds must still use main
+GIT_DEFAULT_BRANCH_MASTER = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "init.defaultBranch",
+                             "GIT_CONFIG_VALUE_0": "master"}
+
+
+def readme_commands(readme: Path) -> list[str]:
+    """Every command of the README's ``sh`` blocks, in order, trailing comments kept."""
+    commands, in_block = [], False
+    for line in readme.read_text(encoding="utf-8").splitlines():
+        fence = line.strip()
+        if fence.startswith("```"):
+            in_block = not in_block and fence[3:].strip() in ("sh", "bash", "shell")
+            continue
+        if in_block and fence and not fence.startswith("#"):
+            commands.append(fence)
+    return commands
+
+
+def labhooks_wheel(folder: Path) -> Path:
+    """A wheel of the checkout under test, built offline."""
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+                    "-w", str(folder), str(REPO_ROOT)], check=True, capture_output=True)
+    (wheel,) = folder.glob("labhooks-*.whl")
+    return wheel
+
+
+def offline_venv(path: Path, wheel_dir: Path, *, system_site_packages: bool = False) -> dict:
+    """A fresh virtual environment and the environment to run a README in it: pip finds
+    only ``wheel_dir`` and the wheelhouse, every network address is a dead proxy, and PATH
+    holds the environment and the system's tools (git, bash) but no other Python's scripts
+    unless ``system_site_packages`` (where installed packages' scripts live there)."""
+    if not WHEELHOUSE.is_dir():
+        raise AssertionError(f"no wheelhouse at {WHEELHOUSE}: run bash .ci/install first")
+    subprocess.run([sys.executable, "-m", "venv", *(["--system-site-packages"] if system_site_packages else []),
+                    str(path)], check=True, capture_output=True)
+    others = os.environ["PATH"] if system_site_packages else os.pathsep.join(
+        ["/usr/local/sbin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"])
+    dead = "http://127.0.0.1:9"
+    return {
+        **os.environ,
+        "PATH": os.pathsep.join([str(path / "bin"), others]),
+        "VIRTUAL_ENV": str(path),
+        "PIP_CONFIG_FILE": os.devnull, "PIP_NO_INDEX": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "PIP_FIND_LINKS": f"{wheel_dir} {WHEELHOUSE}",
+        "http_proxy": dead, "https_proxy": dead, "HTTP_PROXY": dead, "HTTPS_PROXY": dead,
+        "ALL_PROXY": dead, "no_proxy": "", "NO_PROXY": "",
+        "PRE_COMMIT_HOME": str(path.parent / "pre-commit-home"),
+        "PYTHONPATH": "",
+    }
+
+
+def sh(command: str, cwd: Path, env: dict, timeout: float = 900) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", "-c", command], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def follow_readme(folder: Path, env: dict, timeout: float = 900) -> str | None:
+    """Run the README's commands in order up to the first one it says needs what is not
+    here; return that one (None if there is none). Each must succeed."""
+    for command in readme_commands(folder / "README.md"):
+        if NEEDS_MARK in command:
+            return command
+        proc = sh(command, folder, env, timeout)
+        assert proc.returncode == 0, f"README command failed: {command}\n{proc.stdout}\n{proc.stderr}"
+    return None
+
+
+def assert_hooks_guard_a_push(work: Repo, remote: Path, env: dict) -> None:
+    """Through the hooks the README installed: a clean push is accepted, a 101 MiB blob is
+    refused at commit and, committed without the hooks, at push, leaving the remote as it was."""
+    Repo.init(remote, "--bare")
+    work.git("remote", "add", "lab", str(remote), env=env)
+    branch = work.git("branch", "--show-current").strip()
+    accepted = sh(f"git push -q lab {branch}", work.path, env)
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    pushed = work.rev("HEAD")
+    work.big("data/raw.bin", 101 * MiB)
+    work.git("add", "data/raw.bin", env=env)
+    refused = sh("git commit -q -m 'raw data'", work.path, env)
+    assert refused.returncode != 0 and "data/raw.bin" in refused.stdout + refused.stderr
+    work.git("commit", "-q", "--no-verify", "-m", "raw data", env=env)
+    refused = sh(f"git push -q lab {branch}", work.path, env)
+    assert refused.returncode != 0 and "data/raw.bin" in refused.stdout + refused.stderr
+    assert Repo(remote).rev(branch) == pushed

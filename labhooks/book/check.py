@@ -95,9 +95,11 @@ def main(argv: list[str] | None = None) -> int:
         "--include-untracked", action="store_true",
         help="also check untracked files git does not ignore (default: only what a commit holds)",
     )
+    parser.add_argument("--book", metavar="DIR", action="append", default=[],
+                        help="a book's root folder (same as giving it as a path)")
     args = parser.parse_args(argv)
     # As a hook, an untracked draft must not block an unrelated commit.
-    return errors.run(lambda: run(args.paths, staged_only=not args.include_untracked))
+    return errors.run(lambda: run([*args.paths, *args.book], staged_only=not args.include_untracked))
 
 
 if __name__ == "__main__":

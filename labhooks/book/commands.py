@@ -1,5 +1,6 @@
 """The book's commands: new-minute and new-book scaffold, check-book checks."""
 
+import shlex
 from pathlib import Path
 
 import click
@@ -48,37 +49,38 @@ def new_minute(title, kind, author, date, slug, fmt, citekey, book_dir, dry_run)
 @click.argument("directory", type=click.Path(path_type=Path))
 @click.option("--title", help="The book's title (default: Lab minutes).")
 @click.option("--author", help="Author (default: git config user.name).")
+@click.option("--no-git", is_flag=True, help="Do not create a git repository.")
 @click.option("--dry-run", is_flag=True, help="List what would be written and write nothing.")
-def new_book(directory, title, author, dry_run):
+def new_book(directory, title, author, no_git, dry_run):
     """Start a new Quarto minutes book in DIRECTORY (new or empty)."""
     from labhooks.book import minutes
 
-    result = minutes.new_book(directory, title=title, author=author, dry_run=dry_run)
+    result = minutes.new_book(directory, title=title, author=author, git=not no_git, dry_run=dry_run)
     verb = "would write" if dry_run else "wrote"
     for rel in result.files:
         click.echo(f"  {verb} {result.target / rel}")
     if dry_run:
         return 0
-    if result.git_initialised:
-        click.echo(f"Created the book in {result.target} and ran git init there.")
-    else:
+    click.echo(f"Created the book in {result.target}.")
+    for line in result.git.summary(result.target, result.message):
+        click.echo(line)
+    if result.git.state == "inside":
         click.echo(
-            f"Created the book in {result.target}, inside the repository {result.inside_repo}: "
-            "GitHub only runs workflows from the repository root, so move "
-            ".github/workflows/book.yml there and give the render/publish steps 'path:'."
+            "GitHub only runs workflows from the repository root: move .github/workflows/book.yml "
+            "there and give the render/publish steps 'path:'."
         )
-    click.echo(
-        f"Next: cd {result.target} && pre-commit install && "
-        "labhooks new-minute \"Title\" --kind paper && quarto preview"
-    )
+    click.echo(f"Then: cd {shlex.quote(str(result.target))} and follow README.md.")
     return 0
 
 
 @click.command("check-book")
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
+@click.option("--book", "book_dir", type=click.Path(path_type=Path),
+              help="The book's root folder, as for new-minute (same as DIRECTORY).")
 @click.option("--staged", is_flag=True, help="Only what a commit would hold: skip untracked files.")
-def check_book(directory, staged):
+def check_book(directory, book_dir, staged):
     """Check the minutes book at (or above) DIRECTORY, default here; exit 1 on problems."""
     from labhooks.book import check
 
-    return check.run([str(directory)] if directory is not None else [], staged_only=staged)
+    folders = [str(p) for p in (directory, book_dir) if p is not None]
+    return check.run(folders, staged_only=staged)

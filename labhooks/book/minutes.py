@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,19 +22,18 @@ from labhooks.book.quarto import (
     yaml_scalar,
 )
 from labhooks.errors import LabhooksError
-from labhooks.git.process import run_git
+from labhooks.scaffold import repository
 from labhooks.scaffold.context import base_context, git_user_name
+from labhooks.scaffold.repository import Repository
 from labhooks.scaffold.render import (
     RenderResult,
     list_templates,
     missing_folders,
-    nearest_folder,
-    remove_new_folder,
     render,
     template_info,
     validate_name,
 )
-from labhooks.text import single_line
+from labhooks.text import single_line, words_slug
 
 MAX_SLUG_LENGTH = 60
 FORMATS = ("md", "qmd")
@@ -43,12 +41,6 @@ SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*")
 # Pandoc's citation keys: a letter, digit or _ first; inner punctuation allowed.
 CITEKEY_PATTERN = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_:.#$%&+?<>~/-]*[A-Za-z0-9_])?")
 DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
-# Letters NFKD does not split into ASCII plus accents.
-_TRANSLITERATE = str.maketrans(
-    {"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe", "Œ": "OE",
-     "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "þ": "th", "Þ": "TH", "ı": "i",
-     "’": "'"}
-)
 # Quarto writes <stem>_files/ beside each rendered page; a minute must never own one.
 QUARTO_OUTPUT_SUFFIX = "_files"
 
@@ -58,14 +50,7 @@ QUARTO_OUTPUT_SUFFIX = "_files"
 
 def make_slug(title: str, max_length: int = MAX_SLUG_LENGTH) -> str:
     """``Attention Is All You Need!`` -> ``attention_is_all_you_need`` (ASCII, '_')."""
-    ascii_text = (
-        unicodedata.normalize("NFKD", title.translate(_TRANSLITERATE))
-        .encode("ascii", "ignore")
-        .decode("ascii")
-    )
-    # an apostrophe joins its word: "Don't" -> dont, not don_t
-    ascii_text = re.sub(r"(?<=[A-Za-z0-9])'(?=[A-Za-z])", "", ascii_text)
-    slug = re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_")
+    slug = words_slug(title)
     if len(slug) > max_length:
         cut = slug[:max_length]
         # end on a whole word when one ends in the second half
@@ -256,14 +241,8 @@ def _bib_keys(root: Path) -> set[str]:
 class BookResult:
     target: Path
     files: list[Path]
-    git_initialised: bool
-    inside_repo: Path | None
-
-
-def _enclosing_repo(path: Path) -> Path | None:
-    """The work tree that ``path`` (which may not exist yet) would live in, if any."""
-    out = run_git(["rev-parse", "--show-toplevel"], nearest_folder(path), check=False)
-    return Path(out.stdout.strip()) if out.returncode == 0 and out.stdout.strip() else None
+    git: Repository
+    message: str  # the first commit's subject
 
 
 def new_book(
@@ -271,6 +250,7 @@ def new_book(
     *,
     title: str | None = None,
     author: str | None = None,
+    git: bool = True,
     dry_run: bool = False,
 ) -> BookResult:
     target = Path(target)
@@ -281,21 +261,13 @@ def new_book(
         raise LabhooksError(f"{target} exists and is not empty: choose a new folder")
     title = validate_title(title if title is not None else "Lab minutes")
     author = validate_author(author if author is not None else git_user_name() or "")
+    where = repository.plan(target, git=git)
     created = missing_folders(target)
-    repo = _enclosing_repo(target.resolve())
     context = base_context(author=author)
     context.update(title=title, title_yaml=yaml_scalar(title), author_yaml=yaml_scalar(author))
     rendered = render("book", target, context, dry_run=dry_run, allow_existing_dir=False)
-    result = BookResult(target, rendered.files, git_initialised=False, inside_repo=repo)
-    if dry_run or repo is not None:
-        return result
-    try:
-        run_git(["init", "-q", str(target)])
-    except LabhooksError as exc:
-        # leave no half-made book behind: the folder was new or empty before
-        remove_new_folder(target, created)
-        raise LabhooksError(f"{exc.message} in {target}; the book was removed again") from None
-    result.git_initialised = True
+    result = BookResult(target, rendered.files, where, f"Start the minutes book: {title}")
+    if not dry_run:
+        repository.record(where, target, rendered.files,
+                          f"{result.message}\n\nScaffolded by labhooks new-book.", created)
     return result
-
-

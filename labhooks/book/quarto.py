@@ -433,6 +433,17 @@ def _insert_position(chapters) -> int:
     return len(chapters)
 
 
+def _refuse_read_only(config: Path) -> None:
+    """A read-only config says "leave me alone"; replacing it would succeed regardless
+    (the folder decides, not the file), and root could always write it."""
+    import stat
+
+    if not config.stat().st_mode & stat.S_IWUSR or not os.access(config, os.W_OK):
+        raise LabhooksError(
+            f"{config} is read-only: nothing was written; make it writable (chmod u+w) to add minutes"
+        )
+
+
 def plan_add_chapter(root: Path, chapter: str, *, part: str, folder: str) -> ChapterEdit:
     """Compute the new ``_quarto.yml`` with ``chapter`` last in ``part``; write nothing."""
     import yaml
@@ -442,6 +453,7 @@ def plan_add_chapter(root: Path, chapter: str, *, part: str, folder: str) -> Cha
         raise LabhooksError(f"{root} has no _quarto.yml")
     with open(config, encoding="utf-8", newline="") as fh:
         old_text = fh.read()
+    _refuse_read_only(config)
     tree = load_round_trip(old_text)
     problems = validate_config(tree)
     if problems:

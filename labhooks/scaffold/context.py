@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as _dt
-import re
 
 from labhooks import __version__
 from labhooks.errors import LabhooksError
@@ -31,8 +30,3 @@ def base_context(*, author: str | None = None, today: _dt.date | None = None, cw
         "labhooks_repo": LABHOOKS_REPO,
         "labhooks_rev": f"v{__version__}",
     }
-
-
-def python_package_name(name: str) -> str:
-    """``My Yield-Model 2`` -> ``my_yield_model_2``; the caller validates the result."""
-    return re.sub(r"[^0-9a-zA-Z]+", "_", name.strip()).strip("_").lower()

@@ -90,13 +90,19 @@ class RenderResult:
     folders: list[Path] = field(default_factory=list)  # created (or to create), relative, sorted
 
 
-@functools.lru_cache(maxsize=1)
 def _environment():
-    """Built once: plan() renders the names and render() the contents with it, and
-    from_string keeps nothing of one template in it."""
+    return _environment_over(templates_root())
+
+
+@functools.lru_cache(maxsize=2)
+def _environment_over(root: Path):
+    """Built once per templates folder: plan() renders the names and render() the
+    contents with it, and from_string keeps nothing of one template in it."""
     import jinja2
 
     return jinja2.Environment(
+        # {% include "_shared/..." %}: one copy of a block several templates hold
+        loader=jinja2.FileSystemLoader(root),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,

@@ -463,3 +463,18 @@ def test_quarto_yml_fixture_is_what_the_docs_describe():
     # guard against the fixture drifting from the conventions it stands for
     assert "# Seminar minutes" in QUARTO_YML and '\n\nbibliography: references.bib\n' in QUARTO_YML
     assert '"papers/graph_networks.ipynb"' in QUARTO_YML and "tools/containers/apptainer.qmd" in QUARTO_YML
+
+
+def test_the_book_option_that_messages_suggest_exists(tmp_path):
+    book = make_book(tmp_path / "book")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    lost = labhooks("check-book", cwd=elsewhere)
+    assert lost.returncode == 2 and "--book DIR" in lost.stderr
+    assert labhooks("check-book", "--book", str(book.path), cwd=elsewhere).returncode == 0
+    hook = subprocess.run([sys.executable, "-m", "labhooks.book.check", "--book", str(book.path)],
+                          cwd=elsewhere, capture_output=True, text=True)
+    assert hook.returncode == 0, hook.stdout + hook.stderr
+    (book.path / "papers" / "unlisted.md").write_text("# Unlisted\n")
+    book.git("add", "papers/unlisted.md")
+    assert labhooks("check-book", "--book", str(book.path), cwd=elsewhere).returncode == 1

@@ -370,7 +370,10 @@ def test_new_book_passes_check_book_and_takes_minutes(tmp_path):
     assert check_book(root) == []
 
     repo = Repo(root)
-    repo.commit("new book")
+    # main, which the workflow publishes from, whatever git's own default branch is
+    assert repo.git("branch", "--show-current").strip() == "main"
+    assert repo.git("log", "--format=%s").splitlines() == ["Start the minutes book: Group: seminar minutes"]
+    assert repo.git("status", "--porcelain") == ""
     proc = labhooks("new-minute", "Deep Sets", "--kind", "paper", "--citekey", "knuth1984", cwd=root)
     assert proc.returncode == 0, proc.stderr
     assert numstat(repo, "_quarto.yml") == [(1, 0, "_quarto.yml")]
@@ -413,11 +416,12 @@ def test_new_book_workflow_and_hooks(tmp_path):
 
     config = yaml.safe_load((root / ".pre-commit-config.yaml").read_text())
     (hooks_repo,) = config["repos"]
-    from labhooks.scaffold.context import base_context
-
-    ctx = base_context()
-    assert hooks_repo["repo"] == ctx["labhooks_repo"] and hooks_repo["rev"] == ctx["labhooks_rev"]
-    assert [h["id"] for h in hooks_repo["hooks"]] == ["check-large", "check-large-push", "check-book"]
+    # the installed labhooks runs the hooks: nothing for pre-commit to download
+    assert hooks_repo["repo"] == "local"
+    hooks = {h["id"]: h for h in hooks_repo["hooks"]}
+    assert list(hooks) == ["check-large", "check-large-push", "check-book"]
+    assert {h["language"] for h in hooks.values()} == {"system"}
+    assert hooks["check-large-push"]["entry"] == "labhooks-check-large --push"
     proc = subprocess.run(["pre-commit", "validate-config", ".pre-commit-config.yaml"], cwd=root,
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -426,8 +430,17 @@ def test_new_book_workflow_and_hooks(tmp_path):
 def test_new_book_inside_a_repository_does_not_nest_one(tmp_path):
     outer = Repo.init(tmp_path / "outer")
     result = new_book(outer.path / "docs" / "minutes", author="Ada")
-    assert not result.git_initialised and result.inside_repo == outer.path.resolve()
+    assert result.git.state == "inside" and result.git.root == outer.path.resolve()
     assert not (outer.path / "docs/minutes/.git").exists()
+    # staged in the enclosing repository, ready for the commit the command prints
+    staged = outer.git("diff", "--cached", "--name-only").split()
+    assert staged == sorted(f"docs/minutes/{p.as_posix()}" for p in result.files)
+    proc = labhooks("new-book", "more", cwd=outer.path / "docs")
+    assert proc.returncode == 0, proc.stderr
+    (next_line,) = [line for line in proc.stdout.splitlines() if line.startswith("Next: ")]
+    subprocess.run(next_line.removeprefix("Next: "), shell=True, cwd=outer.path / "docs", check=True,
+                   capture_output=True)
+    assert "docs/more/_quarto.yml" in outer.git("show", "--name-only", "--format=", "HEAD").split()
     assert check_book(outer.path / "docs/minutes") == []
 
 
@@ -543,3 +556,23 @@ def test_file_without_final_newline(tmp_path):
     assert config.read_text().endswith('        - "papers/graph_networks.ipynb"\n        - papers/deep_sets.md\n')
     # git counts the old last line as changed (it gains its newline); nothing else moves
     assert numstat(repo, "_quarto.yml") == [(2, 1, "_quarto.yml")]
+
+
+def test_a_read_only_quarto_yml_is_refused_in_one_line(tmp_path):
+    repo = make_book(tmp_path / "book")
+    config = repo.path / "_quarto.yml"
+    config.chmod(0o444)
+    before = tree_state(repo.path)
+    proc = labhooks("new-minute", "Deep Sets", "--kind", "tool", cwd=repo.path)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "read-only" in proc.stderr and "_quarto.yml" in proc.stderr
+    assert tree_state(repo.path) == before
+    config.chmod(0o644)
+    assert labhooks("new-minute", "Deep Sets", "--kind", "tool", cwd=repo.path).returncode == 0
+
+
+def test_one_transliteration_for_slugs_and_package_names():
+    from labhooks.scaffold.projects import package_name_for
+
+    for word, expected in (("Über", "uber"), ("Straße Æon", "strasse_aeon"), ("Łódź 2", "lodz_2")):
+        assert make_slug(word) == package_name_for(word) == expected

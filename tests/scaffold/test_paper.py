@@ -20,15 +20,14 @@ import pytest
 import yaml
 
 from labhooks.cli import main
-from labhooks.scaffold.context import LABHOOKS_REPO
 from labhooks.scaffold.paper import (
     SHOWYOURWORK_VERSION,
     TEMPLATE,
-    enclosing_repository,
     latex_escape,
     new_paper,
     parse_github,
 )
+from labhooks.scaffold.repository import enclosing_repository
 from labhooks.scaffold.render import list_templates, template_dir, template_info
 from labhooks.text import single_line
 
@@ -329,13 +328,14 @@ def test_pre_commit_config_validates_and_guards_commits_and_pushes(built):
     run([sys.executable, "-m", "pre_commit", "validate-config", str(config_path)], built["root"])
     config = yaml.safe_load(config_path.read_text())
     (repo,) = config["repos"]
-    assert repo["repo"] == LABHOOKS_REPO
-    assert repo["rev"].startswith("v")
+    # the installed labhooks runs them: nothing to fetch, so the first commit works offline
+    assert repo["repo"] == "local"
     hooks = {hook["id"]: hook for hook in repo["hooks"]}
+    assert {hook["language"] for hook in hooks.values()} == {"system"}
     assert hooks["check-large"]["stages"] == ["pre-commit"]
     assert hooks["check-large-push"]["stages"] == ["pre-push"]
     assert set(config["default_install_hook_types"]) == {"pre-commit", "pre-push"}
-    # One `pre-commit install` (offline: hooks are fetched on first run) wires both.
+    # One `pre-commit install` wires both.
     run([sys.executable, "-m", "pre_commit", "install"], built["root"])
     hooks_dir = built["root"] / ".git" / "hooks"
     for hook in ("pre-commit", "pre-push"):
@@ -374,8 +374,13 @@ def test_inside_an_existing_repository_files_are_left_uncommitted(module_env, en
     assert code == 0
     assert not (outer / "papers" / "p1" / ".git").exists()
     assert git(["rev-list", "--count", "HEAD"], outer).stdout.strip() == "1"
-    assert "?? papers/" in git(["status", "--porcelain"], outer).stdout
-    assert "not committed" in out
+    # staged in the enclosing repository, and the printed next step commits them
+    status = git(["status", "--porcelain", "--untracked-files=all"], outer).stdout.splitlines()
+    assert status and all(line.startswith("A  papers/p1/") for line in status), status
+    (next_step,) = [line.removeprefix("Next: ") for line in out.splitlines() if line.startswith("Next: ")]
+    run(["bash", "-c", next_step], Path.cwd())
+    assert git(["status", "--porcelain"], outer).stdout == ""
+    assert git(["rev-list", "--count", "HEAD"], outer).stdout.strip() == "2"
 
     before = listing(outer)
     code, _, err = new_paper_cli([str(outer / "p2"), "--github", GITHUB], capsys)
