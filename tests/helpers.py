@@ -431,11 +431,12 @@ def sh(command: str, cwd: Path, env: dict, timeout: float = 900) -> subprocess.C
                           text=True, timeout=timeout)
 
 
-def follow_readme(folder: Path, env: dict, timeout: float = 900) -> str | None:
+def follow_readme(folder: Path, env: dict, timeout: float = 900, before: str | None = None) -> str | None:
     """Run the README's commands in order up to the first one it says needs what is not
-    here; return that one (None if there is none). Each must succeed."""
+    here (or, given ``before``, the first that starts with it); return that one (None if
+    there is none). Each must succeed."""
     for command in readme_commands(folder / "README.md"):
-        if NEEDS_MARK in command:
+        if NEEDS_MARK in command or (before is not None and command.startswith(before)):
             return command
         proc = sh(command, folder, env, timeout)
         assert proc.returncode == 0, f"README command failed: {command}\n{proc.stdout}\n{proc.stderr}"

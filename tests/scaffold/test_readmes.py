@@ -18,6 +18,8 @@ from helpers import (
     sh,
 )
 
+from labhooks.scaffold.projects import available
+
 pytestmark = pytest.mark.slow
 
 
@@ -62,3 +64,19 @@ def test_new_paper_readme_runs_offline_up_to_conda_and_its_hooks_guard_a_push(tm
     for python_error in ("AttributeError", "ImportError", "ModuleNotFoundError", "list_solvers"):
         assert python_error not in said, said
     assert_hooks_guard_a_push(paper, tmp_path / "remote.git", env)
+
+
+@pytest.mark.parametrize("template", [name for name, _ in available()])
+def test_new_project_readme_installs_offline_and_its_hooks_guard_a_push(tmp_path, wheel_dir, template):
+    project = scaffold(tmp_path, "new-project", template, "proj")
+    # torch and the rest of the stack come from this machine (no second torch): the
+    # environment sees its packages, and pip may fetch nothing
+    env = offline_venv(tmp_path / "venv", wheel_dir, system_site_packages=True)
+    # up to the project's own suite, which tests/scaffold/test_project_*.py run
+    stop = follow_readme(project.path, env, before="pytest")
+    assert stop is not None and stop.startswith("pytest")
+    installed = sh("pip show proj", project.path, env)
+    assert installed.returncode == 0 and "Editable project location" in installed.stdout
+    for tool in ("pytest", "pre-commit", "labhooks-check-large"):
+        assert sh(f"command -v {tool}", project.path, env).returncode == 0, tool
+    assert_hooks_guard_a_push(project, tmp_path / "remote.git", env)
