@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import MiB, Repo, make_book
+from helpers import MiB, Repo, labhooks, make_book
 
 from labhooks.errors import EXIT_CLOSED_PIPE, EXIT_INTERRUPTED, EXIT_USAGE
 
@@ -55,9 +55,7 @@ PRINTING = {
 
 def run(world: dict, name: str, **kw) -> subprocess.CompletedProcess:
     args, where = PRINTING[name]
-    args = [a.format(tmp=world["tmp"]) for a in args]
-    return subprocess.run([sys.executable, "-m", "labhooks", *args], cwd=world[where], capture_output=False,
-                          stderr=subprocess.PIPE, text=True, **kw)
+    return labhooks(*[a.format(tmp=world["tmp"]) for a in args], cwd=world[where], **kw)
 
 
 def one_line(stderr: str) -> bool:
@@ -91,8 +89,8 @@ NEEDS_GIT = ["check-large", "check-large --all", "scan", "clean-large --dry-run"
 def test_no_git_on_path_is_one_line_and_exit_2(world, name, tmp_path):
     bare_path = tmp_path / "empty-bin"
     bare_path.mkdir()
-    env = {**os.environ, "PATH": str(bare_path)}
-    proc = run(world, name, stdout=subprocess.PIPE, env=env)
+    env = {"PATH": str(bare_path)}
+    proc = run(world, name, env=env)
     if name == "check-book":  # reads files without git, and says what it found
         assert proc.returncode in (0, 1) and "Traceback" not in proc.stderr
         return
@@ -110,7 +108,7 @@ def test_a_path_that_cannot_be_created_is_one_line_naming_it(world, args):
     args = [a.format(tmp=world["tmp"]) for a in args]
     cwd = world["repo"] if args[0] == "clean-large" else world["tmp"]
     before = sorted(p.name for p in Path(world["tmp"]).iterdir())
-    proc = subprocess.run([sys.executable, "-m", "labhooks", *args], cwd=cwd, capture_output=True, text=True)
+    proc = labhooks(*args, cwd=cwd)
     assert proc.returncode == EXIT_USAGE, proc.stderr
     assert one_line(proc.stderr), proc.stderr
     assert "plain-file" in proc.stderr and ".labhooks-" not in proc.stderr, proc.stderr
@@ -120,8 +118,7 @@ def test_a_path_that_cannot_be_created_is_one_line_naming_it(world, args):
 def test_install_hooks_into_a_hooks_folder_that_cannot_be_created(world):
     repo = Repo(world["repo"])
     repo.git("config", "core.hooksPath", str(world["tmp"] / "plain-file" / "hooks"))
-    proc = subprocess.run([sys.executable, "-m", "labhooks", "install-hooks"], cwd=repo.path,
-                          capture_output=True, text=True)
+    proc = labhooks("install-hooks", cwd=repo.path)
     assert proc.returncode == EXIT_USAGE and one_line(proc.stderr), proc.stderr
     assert "plain-file/hooks" in proc.stderr
 
@@ -129,8 +126,7 @@ def test_install_hooks_into_a_hooks_folder_that_cannot_be_created(world):
 def test_a_bad_size_setting_is_named_as_the_setting(world):
     repo = Repo(world["repo"])
     repo.git("config", "labhooks.maxsize", "0")
-    proc = subprocess.run([sys.executable, "-m", "labhooks", "check-large", "--all"], cwd=repo.path,
-                          capture_output=True, text=True)
+    proc = labhooks("check-large", "--all", cwd=repo.path)
     assert proc.returncode == EXIT_USAGE and one_line(proc.stderr), proc.stderr
     assert "git config labhooks.maxsize" in proc.stderr and "--max" not in proc.stderr
 

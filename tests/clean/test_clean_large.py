@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import REPO_ROOT, MiB, Repo, bare
+from helpers import REPO_ROOT, MiB, Repo, bare, labhooks
 
 from labhooks.clean.verify import tree_listing
 
@@ -17,10 +17,7 @@ LIMIT = "1M"
 
 
 def run_clean(cwd: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "labhooks", "clean-large", *args], cwd=cwd, capture_output=True, text=True,
-        stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})},
-    )
+    return labhooks("clean-large", *args, cwd=cwd, stdin=subprocess.DEVNULL, env=env)
 
 
 def random_file(repo: Repo, rel: str, size: int) -> bytes:
@@ -430,12 +427,8 @@ def run_with_path(repo: Repo, folder: Path, *args: str, env: dict | None = None)
     python = folder / "python"
     if not python.exists():
         python.symlink_to(sys.executable)
-    return subprocess.run(
-        [str(python), "-m", "labhooks", "clean-large", *args], cwd=repo.path, capture_output=True, text=True,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ, "PATH": str(folder), "PYTHONPATH": str(REPO_ROOT),
-             **(env or {})},
-    )
+    return labhooks("clean-large", *args, cwd=repo.path, python=python, stdin=subprocess.DEVNULL,
+                    env={"PATH": str(folder), "PYTHONPATH": str(REPO_ROOT), **(env or {})})
 
 
 def test_refuses_missing_filter_repo(repo, tmp_path):

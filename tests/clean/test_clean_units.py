@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import MiB, Repo
+from helpers import MiB, Repo, labhooks
 
 from labhooks.clean import backends, backup, held, pins, verify
 from labhooks.clean.refs import stash_entries
@@ -262,13 +262,11 @@ def test_pins_rebuild_stash_in_order_after_reflog_expiry(repo):
 def test_leftover_pins_from_an_interrupted_run_are_refused(repo, tmp_path):
     repo.commit("start")
     repo.git("update-ref", "refs/labhooks-clean/stash/0", "HEAD")
-    proc = subprocess.run([sys.executable, "-m", "labhooks", "clean-large", "--max", "1M", "--yes"],
-                          cwd=repo.path, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    proc = labhooks("clean-large", "--max", "1M", "--yes", cwd=repo.path, stdin=subprocess.DEVNULL)
     assert proc.returncode == 2
     assert "interrupted clean" in proc.stderr and "Traceback" not in proc.stderr
     command = proc.stderr.split("delete them with ", 1)[1].split(", and run again", 1)[0]
     subprocess.run(command, shell=True, cwd=repo.path, check=True)
     assert pins.existing_pins(repo.path) == []
-    again = subprocess.run([sys.executable, "-m", "labhooks", "clean-large", "--max", "1M", "--dry-run"],
-                           cwd=repo.path, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    again = labhooks("clean-large", "--max", "1M", "--dry-run", cwd=repo.path, stdin=subprocess.DEVNULL)
     assert again.returncode == 0, again.stderr
