@@ -41,7 +41,8 @@ def new_project(template, directory, name, author, list_only, no_git, dry_run):
         click.echo(f"Created {template} project in {result.target} ({len(result.files)} files).")
         for line in result.git.summary(result.target, result.message):
             click.echo(line)
-        click.echo(f"Then: cd {shlex.quote(str(result.target))} and follow README.md to install and run its tests.")
+        click.echo(f"Then: cd {shlex.quote(str(result.target))} and follow README.md "
+                   "to install and run its tests.")
     return 0
 
 

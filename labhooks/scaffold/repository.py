@@ -32,7 +32,7 @@ class Repository:
     def summary(self, target: Path, message: str) -> list[str]:
         """What happened in git, for the user; inside a repository, the command that
         finishes the job (pasteable for every folder name and message)."""
-        if self.state == "created":
+        if self.state == "created" and self.commit:
             return [f"git: new repository on branch {self.branch}, first commit {self.commit[:12]}."]
         if self.state == "inside":
             return [
