@@ -30,11 +30,11 @@ def wheel_dir(tmp_path_factory):
     return folder
 
 
-def scaffold(tmp_path, *args) -> Repo:
-    """Run one scaffold where git's own default branch is master."""
-    proc = labhooks(*args, cwd=tmp_path, env=GIT_DEFAULT_BRANCH_MASTER)
+def scaffold(tmp_path, *args, folder: str) -> Repo:
+    """Run one scaffold into ``folder`` where git's own default branch is master."""
+    proc = labhooks(*args, folder, cwd=tmp_path, env=GIT_DEFAULT_BRANCH_MASTER)
     assert proc.returncode == 0, proc.stderr
-    repo = Repo(tmp_path / args[1])
+    repo = Repo(tmp_path / folder)
     assert repo.git("branch", "--show-current").strip() == "main"
     assert repo.git("rev-list", "--count", "HEAD").strip() == "1"
     assert repo.git("status", "--porcelain", "--untracked-files=all") == ""
@@ -42,7 +42,7 @@ def scaffold(tmp_path, *args) -> Repo:
 
 
 def test_new_book_readme_runs_offline_and_its_hooks_guard_a_push(tmp_path, wheel_dir):
-    book = scaffold(tmp_path, "new-book", "minutes", "--author", "Ada Lovelace")
+    book = scaffold(tmp_path, "new-book", "--author", "Ada Lovelace", folder="minutes")
     env = offline_venv(tmp_path / "venv", wheel_dir)
     stop = follow_readme(book.path, env)
     assert stop.startswith("quarto preview")
@@ -53,7 +53,7 @@ def test_new_book_readme_runs_offline_and_its_hooks_guard_a_push(tmp_path, wheel
 
 
 def test_new_paper_readme_runs_offline_up_to_conda_and_its_hooks_guard_a_push(tmp_path, wheel_dir):
-    paper = scaffold(tmp_path, "new-paper", "paper", "--author", "Ada Lovelace")
+    paper = scaffold(tmp_path, "new-paper", "--author", "Ada Lovelace", folder="paper")
     env = offline_venv(tmp_path / "venv", wheel_dir)
     stop = follow_readme(paper.path, env)
     assert stop.startswith("showyourwork build")
@@ -68,7 +68,7 @@ def test_new_paper_readme_runs_offline_up_to_conda_and_its_hooks_guard_a_push(tm
 
 @pytest.mark.parametrize("template", [name for name, _ in available()])
 def test_new_project_readme_installs_offline_and_its_hooks_guard_a_push(tmp_path, wheel_dir, template):
-    project = scaffold(tmp_path, "new-project", template, "proj")
+    project = scaffold(tmp_path, "new-project", template, folder="proj")
     # torch and the rest of the stack come from this machine (no second torch): the
     # environment sees its packages, and pip may fetch nothing
     env = offline_venv(tmp_path / "venv", wheel_dir, system_site_packages=True)
