@@ -36,10 +36,15 @@ def available() -> list[tuple[str, str]]:
     return [(n, template_info(n)["description"]) for n in list_templates("project")]
 
 
-def _installed_imports() -> set[str]:
-    from importlib.metadata import packages_distributions
+def _is_installed(package: str) -> bool:
+    """Whether ``import package`` finds something installed (the current folder aside:
+    that is where the new project is going)."""
+    import os
+    from importlib.machinery import PathFinder
 
-    return set(packages_distributions())
+    here = os.getcwd()
+    search = [p for p in sys.path if p and os.path.abspath(p) != here]
+    return package in sys.builtin_module_names or PathFinder.find_spec(package, search) is not None
 
 
 def package_name_for(name: str) -> str:
@@ -55,7 +60,7 @@ def package_name_for(name: str) -> str:
         shadowed = "the standard-library module"
     elif package in WELL_KNOWN_IMPORTS:
         shadowed = "the well-known library"
-    elif package in _installed_imports():
+    elif _is_installed(package):
         shadowed = "the installed module"
     else:
         return package
