@@ -63,3 +63,10 @@ def test_no_git(tmp_path):
     proc = labhooks("new-project", "yield-model", "plain", "--no-git", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert not (tmp_path / "plain/.git").exists() and "git:" not in proc.stdout
+
+
+def test_the_empty_target_folder_itself_is_no_module_to_shadow(tmp_path):
+    (tmp_path / "proj").mkdir()
+    proc = labhooks("new-project", "yield-model", "proj", "--no-git", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "proj/src/proj/__init__.py").is_file()
