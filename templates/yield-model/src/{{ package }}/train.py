@@ -92,7 +92,7 @@ def fit_lightning(cfg: DictConfig, model, datamodule, out_dir: Path):
     extra["epochs"] = int(trainer.current_epoch)
     timers = [c for c in trainer.callbacks if isinstance(c, EpochTimer) and c.durations]
     extra["epoch_seconds_median"] = float(np.median(timers[0].durations)) if timers else None
-    extra["checkpoint"] = trainer.checkpoint_callback.last_model_path if trainer.checkpoint_callback else None
+    extra["checkpoints"] = sorted({c.best_model_path for c in trainer.checkpoint_callbacks if c.best_model_path})
     print(f"rank {trainer.global_rank} of {trainer.world_size} finished training", file=sys.stderr, flush=True)
     if not trainer.is_global_zero:
         return trainer, None, extra
