@@ -61,7 +61,7 @@ def run(cfg: DictConfig) -> dict:
     return metrics
 
 
-@hydra.main(version_base="1.3", config_path="../../configs", config_name="eval")
+@hydra.main(version_base="1.3", config_path=str(_SOURCE_ROOT / "configs"), config_name="eval")
 def main(cfg: DictConfig) -> float:
     from .data import DataError
 

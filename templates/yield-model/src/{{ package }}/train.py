@@ -164,7 +164,7 @@ def metric_value(metrics: dict, name: str) -> float:
     return float(value)
 
 
-@hydra.main(version_base="1.3", config_path="../../configs", config_name="train")
+@hydra.main(version_base="1.3", config_path=str(_SOURCE_ROOT / "configs"), config_name="train")
 def main(cfg: DictConfig) -> float | None:
     from .data import DataError
 
