@@ -16,15 +16,15 @@ from labhooks.errors import LabhooksError
 
 # command name -> "module:attribute" of a click command
 COMMANDS = {
-    "check-large": "labhooks.commands.check_large:command",
-    "install-hooks": "labhooks.commands.install_hooks:command",
-    "scan": "labhooks.commands.scan:command",
-    "clean-large": "labhooks.commands.clean_large:command",
-    "new-minute": "labhooks.commands.minutes:new_minute",
-    "new-book": "labhooks.commands.minutes:new_book",
-    "check-book": "labhooks.commands.minutes:check_book",
-    "new-paper": "labhooks.commands.paper:command",
-    "new-project": "labhooks.commands.project:command",
+    "check-large": "labhooks.guard.commands:check_large",
+    "install-hooks": "labhooks.guard.commands:install_hooks",
+    "scan": "labhooks.scan.command:command",
+    "clean-large": "labhooks.clean.command:command",
+    "new-minute": "labhooks.book.commands:new_minute",
+    "new-book": "labhooks.book.commands:new_book",
+    "check-book": "labhooks.book.commands:check_book",
+    "new-paper": "labhooks.scaffold.commands:new_paper",
+    "new-project": "labhooks.scaffold.commands:new_project",
 }
 
 SHORT_HELP = {

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from labhooks.errors import LabhooksError
-from labhooks.plumbing import git_env, git_executable, run_git
+from labhooks.git.process import git_env, git_executable, run_git
 from labhooks.sizes import format_size
 
 # A bundle is one pack of everything reachable; repacking across all refs rarely makes it

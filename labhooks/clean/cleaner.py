@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from labhooks.clean import backends, backup, held, pins, plan as planning, preflight, verify
+from labhooks.clean import backends, backup, held, pins, preflight, verify
+from labhooks.clean import plan as planning
 from labhooks.errors import LabhooksError
-from labhooks.plumbing import common_dir, git_executable, quote_path, run_git
+from labhooks.git.process import git_executable, run_git
+from labhooks.git.repo import common_dir
 from labhooks.sizes import format_size
+from labhooks.text import printable
 
 
 @dataclass
@@ -221,7 +224,7 @@ def _report(out, root, backend, the_plan, before, after, objects_left, size_afte
             out(f"Kept in the working tree as untracked files, listed in {excluded}:")
         else:
             out("Kept in the working tree (now stored in Git LFS):")
-        out("".join(f"  {quote_path(p)}\n" for p in kept).rstrip("\n"))
+        out("".join(f"  {printable(p)}\n" for p in kept).rstrip("\n"))
     if remotes_restored:
         out("Remote settings were removed by the backend and have been put back.")
     remotes = sorted(verify.remote_names(after.remotes))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from labhooks.plumbing import git_output, run_git
+from labhooks.git.process import git_output, run_git
 
 HOLD_DIR = "labhooks-clean-held"
 
