@@ -302,7 +302,7 @@ def test_a_template_extends_a_base_and_its_own_files_win(templates, tmp_path):
         "notes.md.jinja": '{% include "_parts/layout.md.jinja" %}',
     })
     (child / "template.yaml").write_text("description: test child\nkind: project\nextends: base\n")
-    result = scaffold.render("child", tmp_path / "out", {"name": "Demo"})
+    result = render("child", tmp_path / "out", {"name": "Demo"})
     out = tmp_path / "out"
     assert tree(out) == {
         "README.md": b"# Demo\nbody of Demo\nend\n",
@@ -314,7 +314,7 @@ def test_a_template_extends_a_base_and_its_own_files_win(templates, tmp_path):
         "sub/_parts/kept.txt": b"only the top-level _parts is for includes\n",
     }
     assert [str(p) for p in result.files] == ["README.md", "both.txt", "notes.md", "shared.txt", "sub/_parts/kept.txt"]
-    assert "base" not in scaffold.list_templates("project")
+    assert "base" not in list_templates("project")
 
 
 def test_a_circle_of_extends_is_refused(templates, tmp_path):
@@ -323,5 +323,5 @@ def test_a_circle_of_extends_is_refused(templates, tmp_path):
     (a / "template.yaml").write_text("kind: project\nextends: b\n")
     (b / "template.yaml").write_text("kind: project\nextends: a\n")
     with pytest.raises(LabhooksError, match="circle"):
-        scaffold.render("a", tmp_path / "out", {})
+        render("a", tmp_path / "out", {})
     assert not (tmp_path / "out").exists()
