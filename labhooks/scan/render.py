@@ -251,13 +251,8 @@ def print_rich(result: ScanResult, stream) -> None:
 
 def write_report(result: ScanResult, fmt: str, stream=None) -> None:
     stream = stream or sys.stdout
-    try:
-        _write(result, fmt, stream)
-        stream.flush()
-    except BrokenPipeError:
-        # The reader (``| head``) has seen enough; that is not an error.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, stream.fileno())
+    _write(result, fmt, stream)
+    stream.flush()
 
 
 def _write(result: ScanResult, fmt: str, stream) -> None:
