@@ -8,8 +8,6 @@ from labhooks import __version__
 from labhooks.errors import LabhooksError
 from labhooks.git.process import run_git
 
-LABHOOKS_REPO = "https://github.com/labhooks/labhooks"
-
 
 def git_user_name(cwd=None) -> str | None:
     try:
@@ -27,6 +25,4 @@ def base_context(*, author: str | None = None, today: _dt.date | None = None, cw
         "date": today.isoformat(),
         "year": today.year,
         "labhooks_version": __version__,
-        "labhooks_repo": LABHOOKS_REPO,
-        "labhooks_rev": f"v{__version__}",
     }

@@ -5,6 +5,13 @@ says what it is. Every other file is copied byte for byte, except files whose na
 ends in ``.jinja``: those are rendered with jinja2 (strict undefined) and lose the
 suffix. Every path segment may hold ``{{ variable }}`` and is rendered too. The
 renderer knows nothing about what a template contains.
+
+Sharing between templates: ``extends: <folder>`` in ``template.yaml`` names another
+folder of the templates root whose files are rendered too, as if they were the
+template's own; a file of the template itself wins over a base file rendered to the
+same path. Files under a top-level ``_parts/`` folder (of the template or its base)
+are never written: they are there for ``{% include %}`` and ``{% extends %}``, which
+look in the template first, then in its base.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from labhooks.text import breaks_a_line
 
 TEMPLATE_SUFFIX = ".jinja"
 METADATA_FILE = "template.yaml"
+PARTS_FOLDER = "_parts"
 # The common limit for one path segment (ext4, APFS, NTFS); longer names fail mid-write.
 MAX_NAME_BYTES = 255
 _STAGING_PREFIX = ".labhooks-render-"
@@ -90,19 +98,32 @@ class RenderResult:
     folders: list[Path] = field(default_factory=list)  # created (or to create), relative, sorted
 
 
-def _environment():
-    return _environment_over(templates_root())
+def source_folders(template: str) -> list[Path]:
+    """The template's folder and the base folders it extends, the template first."""
+    import yaml
+
+    folders = [template_dir(template)]
+    while True:
+        with open(folders[-1] / METADATA_FILE, encoding="utf-8") as fh:
+            base = (yaml.safe_load(fh) or {}).get("extends")
+        if not base:
+            return folders
+        folder = template_dir(str(base))
+        if folder in folders:
+            raise LabhooksError(f"template {template!r}: 'extends' goes round in a circle at {base!r}")
+        folders.append(folder)
 
 
-@functools.lru_cache(maxsize=2)
-def _environment_over(root: Path):
-    """Built once per templates folder: plan() renders the names and render() the
-    contents with it, and from_string keeps nothing of one template in it."""
+@functools.lru_cache(maxsize=8)
+def _environment(search_path: tuple[Path, ...] = ()):
+    """One per search path: plan() renders the names and render() the contents with
+    it, and from_string keeps nothing of one template in it. After the template and its
+    bases, the templates folder itself: {% include "_shared/..." %} finds there a block
+    templates share that do not extend one another."""
     import jinja2
 
     return jinja2.Environment(
-        # {% include "_shared/..." %}: one copy of a block several templates hold
-        loader=jinja2.FileSystemLoader(root),
+        loader=jinja2.FileSystemLoader([*(str(p) for p in search_path), str(templates_root())]),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,
@@ -121,35 +142,39 @@ def _render_text(env, text: str, context: dict, where: str) -> str:
 
 
 def plan(template: str, context: dict) -> list[tuple[Path, Path, bool]]:
-    """(source, relative destination, render?) for every file of the template."""
-    src_root = template_dir(template)
-    env = _environment()
-    entries = []
-    for dirpath, dirnames, filenames in os.walk(src_root):
-        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-        rel_dir = Path(dirpath).relative_to(src_root)
-        for filename in sorted(filenames):
-            if rel_dir == Path(".") and filename == METADATA_FILE:
-                continue
-            if filename.endswith((".pyc", ".pyo")):
-                continue
-            source = Path(dirpath) / filename
-            rel_parts = []
-            for part in (*rel_dir.parts, filename):
-                rendered = _render_text(env, part, context, str(source.relative_to(src_root)))
-                validate_name(rendered, what=f"rendered path segment of {part!r}")
-                rel_parts.append(rendered)
-            render = rel_parts[-1].endswith(TEMPLATE_SUFFIX)
-            if render:
-                rel_parts[-1] = rel_parts[-1][: -len(TEMPLATE_SUFFIX)]
-                validate_name(rel_parts[-1], what="rendered file name")
-            entries.append((source, Path(*rel_parts), render))
-    seen: set[Path] = set()
-    for _, dest, _ in entries:
-        if dest in seen:
-            raise LabhooksError(f"template {template!r} renders two files to {dest}")
-        seen.add(dest)
-    return entries
+    """(source, relative destination, render?) for every file of the template and its
+    bases; a file of the template replaces a base file with the same destination."""
+    folders = source_folders(template)
+    env = _environment(tuple(folders))
+    entries: dict[Path, tuple[Path, Path, bool]] = {}  # by destination
+    for src_root in reversed(folders):  # bases first, so that the template overrides them
+        own: set[Path] = set()
+        for dirpath, dirnames, filenames in os.walk(src_root):
+            rel_dir = Path(dirpath).relative_to(src_root)
+            dirnames[:] = sorted(
+                d for d in dirnames if d != "__pycache__" and not (rel_dir == Path(".") and d == PARTS_FOLDER)
+            )
+            for filename in sorted(filenames):
+                if rel_dir == Path(".") and filename == METADATA_FILE:
+                    continue
+                if filename.endswith((".pyc", ".pyo")):
+                    continue
+                source = Path(dirpath) / filename
+                rel_parts = []
+                for part in (*rel_dir.parts, filename):
+                    rendered = _render_text(env, part, context, str(source.relative_to(src_root)))
+                    validate_name(rendered, what=f"rendered path segment of {part!r}")
+                    rel_parts.append(rendered)
+                render = rel_parts[-1].endswith(TEMPLATE_SUFFIX)
+                if render:
+                    rel_parts[-1] = rel_parts[-1][: -len(TEMPLATE_SUFFIX)]
+                    validate_name(rel_parts[-1], what="rendered file name")
+                dest = Path(*rel_parts)
+                if dest in own:
+                    raise LabhooksError(f"template {src_root.name!r} renders two files to {dest}")
+                own.add(dest)
+                entries[dest] = (source, dest, render)
+    return list(entries.values())
 
 
 def missing_folders(target: Path) -> list[Path]:
@@ -261,7 +286,7 @@ def render(
         raise LabhooksError(f"{target} exists and is not empty: choose a new folder")
     new_folders = _check_destinations(target, entries)
 
-    env = _environment()
+    env = _environment(tuple(source_folders(template)))
     contents: list[bytes | None] = []
     for source, dest, do_render in entries:
         if do_render:

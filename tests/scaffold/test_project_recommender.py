@@ -5,6 +5,11 @@ from __future__ import annotations
 import pytest
 from helpers import assert_no_template_residue, file_contents, labhooks, run_own_suite
 
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    tomllib = pytest.importorskip("tomli")
+
 TEMPLATE = "recommender"
 
 
@@ -38,7 +43,7 @@ def test_bad_names_are_refused_and_nothing_is_written(tmp_path, bad_name):
 @pytest.mark.slow
 def test_rendered_project_passes_its_own_test_suite(tmp_path):
     target = tmp_path / "te-recommender"
-    result = labhooks("new-project", TEMPLATE, str(target), "--name", "TE Recommender", "--author", "Ada Lovelace")
+    result = labhooks("new-project", TEMPLATE, str(target), "--name", "TE Recommender", "--author", 'Ada "The Countess" Lovelace')
     assert result.returncode == 0, result.stderr
     package = target / "src" / "te_recommender"
     for rel in ("__init__.py", "__main__.py", "cli.py", "steps.py", "structures.py", "prototypes.py",
@@ -48,10 +53,41 @@ def test_rendered_project_passes_its_own_test_suite(tmp_path):
         assert list((target / "configs" / group).glob("*.yaml")), group
     files = assert_no_template_residue(target, max_file_size=100_000)  # no data ships
     assert not [p for p in files if p.suffix in (".cif", ".csv", ".npy", ".pt")]
-    assert 'name = "TE Recommender"' in (target / "pyproject.toml").read_text()
-    assert 'pythonpath = ["src"]' in (target / "pyproject.toml").read_text()
+    pyproject = tomllib.loads((target / "pyproject.toml").read_text())
+    assert pyproject["project"]["name"] == "te-recommender"
+    assert pyproject["project"]["authors"] == [{"name": 'Ada "The Countess" Lovelace'}]
+    assert pyproject["tool"]["pytest"]["ini_options"]["pythonpath"] == ["src"]
     hooks = (target / ".pre-commit-config.yaml").read_text()
     assert "id: check-large\n" in hooks and "id: check-large-push" in hooks and "rev: v" in hooks
     assert "from te_recommender" in (target / "tests" / "test_recall.py").read_text()
 
     run_own_suite(target, timeout=1800)
+
+
+def test_both_starters_render_their_shared_parts_from_one_place(tmp_path):
+    """The common skeleton comes from one base template: byte-identical files, the same
+    pyproject layout and extras, the same README sections, a quote in a name harmless."""
+    author = 'Ada "The Countess" O\'Lovelace'
+    projects = {}
+    for template in ("yield-model", "recommender"):
+        target = tmp_path / template
+        result = labhooks("new-project", template, str(target), "--name", "Shared Test", "--author", author)
+        assert result.returncode == 0, result.stderr
+        projects[template] = target
+    ym, rec = projects["yield-model"], projects["recommender"]
+    for rel in (".pre-commit-config.yaml", "tests/netguard.py", "configs/hydra/launcher/local.yaml",
+                "configs/hydra/launcher/slurm.yaml", "configs/hydra/launcher/shared.yaml"):
+        assert (ym / rel).read_bytes() == (rec / rel).read_bytes(), rel
+    layouts = [tomllib.loads((p / "pyproject.toml").read_text()) for p in (ym, rec)]
+    for pyproject in layouts:
+        assert pyproject["project"]["authors"] == [{"name": author}]
+        assert pyproject["project"]["optional-dependencies"]["dev"] == ["pytest>=8", "pre-commit>=3.5"]
+        assert pyproject["project"]["name"] == "shared-test"
+    pytest_options = [dict(p["tool"]["pytest"]["ini_options"]) for p in layouts]
+    for options in pytest_options:
+        assert options.pop("filterwarnings")[0] == "ignore::DeprecationWarning"  # each adds its own after it
+    assert pytest_options[0] == pytest_options[1]
+    sections = [[line for line in (p / "README.md").read_text().splitlines() if line.startswith("## ")] for p in (ym, rec)]
+    for common in ("## Install", "## Test", "## How to extend", "## Scale out", "## Large files"):
+        assert common in sections[0] and common in sections[1], common
+    assert not [p for p in (ym / "_parts", rec / "_parts") if p.exists()]

@@ -57,7 +57,8 @@ def test_rendered_project_passes_its_own_test_suite(tmp_path):
     result = labhooks("new-project", TEMPLATE, str(target), "--name", "BH Yields", "--author", 'Ada "The Countess" Lovelace')
     assert result.returncode == 0, result.stderr
     package = target / "src" / "bh_yields"
-    for rel in ("__init__.py", "train.py", "evaluate.py", "models/encoders.py"):
+    for rel in ("__init__.py", "train.py", "eval.py", "datamodule.py", "models/yield_module.py",
+                "models/components/encoders.py", "models/components/yield_net.py"):
         assert (package / rel).is_file(), rel
     assert_no_template_residue(target, max_file_size=200_000)
     pyproject = (target / "pyproject.toml").read_text()
@@ -67,5 +68,8 @@ def test_rendered_project_passes_its_own_test_suite(tmp_path):
     hooks = (target / ".pre-commit-config.yaml").read_text()
     assert "id: check-large" in hooks and "id: check-large-push" in hooks and "rev: v" in hooks
     assert "bh_yields.summary.MultirunSummaryCallback" in (target / "configs/hydra/default.yaml").read_text()
+    for group in ("callbacks", "logger", "debug", "hparams_search", "trainer", "hydra/launcher"):
+        assert list((target / "configs" / group).glob("*.yaml")), group
+    assert "_target_: bh_yields.models.yield_module.YieldLitModule" in (target / "configs/model/full.yaml").read_text()
 
     run_own_suite(target, timeout=1500)

@@ -286,3 +286,41 @@ def test_templates_ship_in_the_wheel(tmp_path, repo_root):
     added = labhooks("new-minute", "Deep Sets", "--kind", "paper", python=python, cwd=tmp_path / "book")
     assert added.returncode == 0, added.stderr
     assert (tmp_path / "book/papers/deep_sets/.gitkeep").is_file()
+
+
+def test_a_template_extends_a_base_and_its_own_files_win(templates, tmp_path):
+    templates("base", {
+        "shared.txt.jinja": "shared by {{ name }}\n",
+        "both.txt": "base version\n",
+        "_parts/layout.md.jinja": "# {{ name }}\n{% block body %}{% endblock %}\nend\n",
+        "sub/_parts/kept.txt": "only the top-level _parts is for includes\n",
+    }, kind="base")
+    child = templates("child", {
+        "both.txt": "child version\n",
+        "README.md.jinja": '{% extends "_parts/layout.md.jinja" %}{% block body %}body of {{ name }}{% endblock %}',
+        "notes.md.jinja": '{% include "_parts/layout.md.jinja" %}',
+    })
+    (child / "template.yaml").write_text("description: test child\nkind: project\nextends: base\n")
+    result = render("child", tmp_path / "out", {"name": "Demo"})
+    out = tmp_path / "out"
+    assert tree(out) == {
+        "README.md": b"# Demo\nbody of Demo\nend\n",
+        "both.txt": b"child version\n",
+        "notes.md": b"# Demo\n\nend\n",
+        "shared.txt": b"shared by Demo\n",
+        "sub/": b"",
+        "sub/_parts/": b"",
+        "sub/_parts/kept.txt": b"only the top-level _parts is for includes\n",
+    }
+    assert [str(p) for p in result.files] == ["README.md", "both.txt", "notes.md", "shared.txt", "sub/_parts/kept.txt"]
+    assert "base" not in list_templates("project")
+
+
+def test_a_circle_of_extends_is_refused(templates, tmp_path):
+    a = templates("a", {"x.txt": "a"})
+    b = templates("b", {"y.txt": "b"})
+    (a / "template.yaml").write_text("kind: project\nextends: b\n")
+    (b / "template.yaml").write_text("kind: project\nextends: a\n")
+    with pytest.raises(LabhooksError, match="circle"):
+        render("a", tmp_path / "out", {})
+    assert not (tmp_path / "out").exists()

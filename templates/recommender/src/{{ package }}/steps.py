@@ -322,10 +322,12 @@ def train(cfg) -> Path:
 
     materials, _ = read_materials(library_dir(cfg) / "materials.jsonl")
     embeddings, ids = _load_embeddings(cfg)
-    if cfg.ranker.get("threads"):
-        import torch
+    import torch
 
-        torch.set_num_threads(int(cfg.ranker.threads))
+    from .cores import default_threads
+
+    # torch's own default, every core, oversubscribes a shared laptop (minutes, not seconds)
+    torch.set_num_threads(int(cfg.ranker.get("threads") or default_threads()))
     tasks = list(cfg.data.tasks)
     y = _labels(materials, tasks)
     context, categories = _context(cfg, materials)

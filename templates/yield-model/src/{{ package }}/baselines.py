@@ -1,89 +1,107 @@
-"""Random-forest baselines on per-component features (Ahneman 2018 / Sandfort 2020 style).
+"""Random-forest baselines (Ahneman 2018; Sandfort 2020 for fingerprints) whose features
+mean the same thing on every row, whatever the order or number of molecules.
 
-A component is a reactant-side molecule by its position in the reaction SMILES
-(Buchwald-Hartwig: aryl halide, amine, Pd precatalyst, ligand, base, additive).
+* With role columns (``data.roles``, e.g. ligand, additive, base, aryl_halide): one
+  block per role, one-hot of the molecule or its Morgan bits; an empty cell is a
+  zero block.
+* Without: an order-free encoding of the reactant side, the count of each distinct
+  training molecule (one-hot) or the summed Morgan bits of the reactants.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from .featurization import morgan_fingerprint, split_reaction
 from .uncertainty import YIELD_RANGE, Predictions
 
 
-def components(rxn_smiles) -> list[list[str]]:
-    rows = [split_reaction(r)[0] for r in rxn_smiles]
-    width = max(len(r) for r in rows)
-    return [r + [""] * (width - len(r)) for r in rows]
+def _molecules_by_slot(frame: pd.DataFrame, roles) -> list[list[list[str]]]:
+    """rows x slots x molecules: one slot per role, or a single slot with every reactant."""
+    if roles:
+        missing = [r for r in roles if r not in frame.columns]
+        if missing:
+            raise ValueError(f"role column(s) {missing} not in the data; columns are {list(frame.columns)}")
+        return [[[str(v)] if isinstance(v, str) and v else [] for v in row]
+                for row in frame[list(roles)].itertuples(index=False)]
+    return [[split_reaction(r)[0]] for r in frame["rxn"]]
 
 
 class ComponentFeatures:
-    """Fitted on training reactions: one-hot or Morgan bits per component position.
+    """Fitted on training rows. Columns constant on the training rows or duplicating an
+    earlier column are dropped (they cannot split a tree), which makes the forest faster."""
 
-    Columns constant on the training rows or duplicating an earlier column are
-    dropped (they cannot split a tree), which makes the forest much faster.
-    """
-
-    def __init__(self, kind="morgan", radius=2, n_bits=1024):
+    def __init__(self, kind="morgan", radius=2, n_bits=1024, roles=None):
         if kind not in ("onehot", "morgan"):
             raise ValueError(f"unknown component features {kind!r} (onehot or morgan)")
         self.kind, self.radius, self.n_bits = kind, radius, n_bits
+        self.roles = list(roles) if roles else None
+        self._fingerprints: dict[str, np.ndarray] = {}
 
-    def _raw(self, rxn_smiles) -> np.ndarray:
-        comps = components(rxn_smiles)
-        width = self.width
-        comps = [(c + [""] * width)[:width] for c in comps]
+    def _fingerprint(self, smiles: str) -> np.ndarray:
+        if smiles not in self._fingerprints:
+            self._fingerprints[smiles] = morgan_fingerprint(smiles, self.radius, self.n_bits).astype(np.float32)
+        return self._fingerprints[smiles]
+
+    def _raw(self, frame) -> np.ndarray:
+        rows = _molecules_by_slot(frame, self.roles)
         blocks = []
-        for pos in range(width):
-            column = [c[pos] for c in comps]
-            if self.kind == "onehot":
-                cats = self.categories[pos]
-                block = np.zeros((len(column), len(cats)), dtype=np.uint8)
-                for i, m in enumerate(column):
-                    if m in cats:
-                        block[i, cats[m]] = 1
-            else:
-                cache = {m: morgan_fingerprint(m, self.radius, self.n_bits) if m else np.zeros(self.n_bits, np.uint8)
-                         for m in set(column)}
-                block = np.stack([cache[m] for m in column])
+        for slot, vocabulary in enumerate(self.vocabularies):
+            width = len(vocabulary) if self.kind == "onehot" else self.n_bits
+            block = np.zeros((len(rows), width), dtype=np.float32)
+            for i, row in enumerate(rows):
+                for molecule in row[slot]:
+                    if self.kind == "onehot":
+                        if molecule in vocabulary:
+                            block[i, vocabulary[molecule]] += 1
+                    else:
+                        block[i] += self._fingerprint(molecule)
             blocks.append(block)
         return np.concatenate(blocks, axis=1)
 
-    def fit(self, rxn_smiles) -> "ComponentFeatures":
-        comps = components(rxn_smiles)
-        self.width = len(comps[0])
-        self.categories = [
-            {m: i for i, m in enumerate(sorted({c[pos] for c in comps}))} for pos in range(self.width)
+    def fit(self, frame) -> "ComponentFeatures":
+        rows = _molecules_by_slot(frame, self.roles)
+        self.vocabularies = [
+            {m: i for i, m in enumerate(sorted({m for row in rows for m in row[slot]}))}
+            for slot in range(len(rows[0]))
         ]
-        raw = self._raw(rxn_smiles)
+        raw = self._raw(frame)
         varying = np.flatnonzero(raw.min(0) != raw.max(0))
         _, first = np.unique(raw[:, varying], axis=1, return_index=True)
         self.keep = varying[np.sort(first)]
         return self
 
-    def transform(self, rxn_smiles) -> np.ndarray:
-        return self._raw(rxn_smiles)[:, self.keep].astype(np.float32)
+    def transform(self, frame) -> np.ndarray:
+        return self._raw(frame)[:, self.keep]
 
 
-def fit_predict_random_forest(cfg, train_rxn, train_y, test_rxn, seed: int):
-    """Fit on training rows; mean and spread of the trees give prediction and (epistemic) variance."""
-    from sklearn.ensemble import RandomForestRegressor
+class RandomForestBaseline:
+    """Not a Lightning module: ``fit`` and ``predict`` take the data module's split."""
 
-    features = ComponentFeatures(cfg.features, cfg.radius, cfg.n_bits).fit(train_rxn)
-    x_train, x_test = features.transform(train_rxn), features.transform(test_rxn)
-    forest = RandomForestRegressor(
-        n_estimators=cfg.n_estimators,
-        max_features=cfg.max_features,
-        min_samples_leaf=cfg.min_samples_leaf,
-        n_jobs=cfg.n_jobs,
-        random_state=seed,
-    )
-    forest.fit(x_train, np.asarray(train_y, dtype=float))
-    per_tree = np.stack([tree.predict(x_test) for tree in forest.estimators_])
-    predictions = Predictions(
-        mean=np.clip(per_tree.mean(0), *YIELD_RANGE),
-        epistemic=per_tree.var(0),
-        aleatoric=np.zeros(len(test_rxn)),
-    )
-    return predictions, {"n_features": int(x_train.shape[1])}
+    def __init__(self, features="morgan", radius=2, n_bits=1024, n_estimators=500, max_features=0.33,
+                 min_samples_leaf=1, n_jobs=-1, seed=0):
+        self.features = ComponentFeatures(features, radius, n_bits)
+        self.forest_args = dict(n_estimators=n_estimators, max_features=max_features,
+                                min_samples_leaf=min_samples_leaf, n_jobs=n_jobs, random_state=seed)
+
+    def fit(self, datamodule) -> "RandomForestBaseline":
+        from sklearn.ensemble import RandomForestRegressor
+
+        train = datamodule.load().train
+        self.features.roles = datamodule.roles
+        self.features.fit(train)
+        self.forest = RandomForestRegressor(**self.forest_args)
+        self.forest.fit(self.features.transform(train), train["yield"].to_numpy(dtype=float))
+        return self
+
+    @property
+    def n_features(self) -> int:
+        return int(len(self.features.keep))
+
+    def predict(self, frame) -> Predictions:
+        """Mean and spread of the trees: prediction and (epistemic) variance."""
+        x = self.features.transform(frame)
+        per_tree = np.stack([tree.predict(x) for tree in self.forest.estimators_])
+        return Predictions(mean=np.clip(per_tree.mean(0), *YIELD_RANGE), epistemic=per_tree.var(0),
+                           aleatoric=np.zeros(len(frame)))

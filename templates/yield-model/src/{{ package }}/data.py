@@ -24,69 +24,92 @@ BH_SPLITS = [f"FullCV_{i:02d}" for i in range(1, 11)] + [f"Test{i}" for i in ran
 BH_TEST_TRAIN = {"Test1": 3057, "Test2": 3055, "Test3": 3058, "Test4": 3055}
 
 
+class DataError(ValueError):
+    """Input that cannot be used as given; the entry points print its one line and exit 2."""
+
+
 @dataclass
 class SplitData:
-    """A data set cut into train and test rows; ``rxn`` and ``yield`` columns."""
+    """A data set cut into train, (optional) validation and test rows; ``rxn`` and ``yield`` columns."""
 
     name: str
     train: pd.DataFrame
     test: pd.DataFrame
+    val: pd.DataFrame | None = None
 
 
-def load_csv(path, rxn_column: str = "rxn", yield_column: str = "yield") -> pd.DataFrame:
+def check_yields(values, column: str, scale: str = "percent") -> np.ndarray:
+    """Yields as percentages 0-100; a fraction column is converted only when asked."""
+    y = np.asarray(values, dtype=float)
+    if scale not in ("percent", "fraction"):
+        raise DataError(f"data.yield_scale must be 'percent' or 'fraction', not {scale!r}")
+    if scale == "fraction":
+        if y.min() < 0 or y.max() > 1:
+            raise DataError(
+                f"yield column {column!r} has values outside 0-1 ({y.min():g} to {y.max():g}) but "
+                "data.yield_scale=fraction: leave yield_scale=percent for percentages"
+            )
+        return y * 100.0
+    if y.min() < 0 or y.max() > 100:
+        raise DataError(
+            f"yield column {column!r} has values outside 0-100 ({y.min():g} to {y.max():g}): "
+            "yields must be percentages"
+        )
+    if len(y) > 1 and y.max() <= 1.0:
+        raise DataError(
+            f"yield column {column!r} looks like fractions (every value within 0-1): multiply it by 100, "
+            "or pass data.yield_scale=fraction to convert"
+        )
+    return y
+
+
+def load_csv(path, rxn_column: str = "rxn", yield_column: str = "yield", yield_scale: str = "percent") -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"data file not found: {path}")
+        raise DataError(f"data file not found: {path}")
     frame = pd.read_csv(path)
     missing = [c for c in (rxn_column, yield_column) if c not in frame.columns]
     if missing:
-        raise ValueError(f"{path}: missing column(s) {missing}; columns are {list(frame.columns)}")
+        raise DataError(f"{path}: missing column(s) {missing}; columns are {list(frame.columns)}")
     frame = frame.rename(columns={rxn_column: "rxn", yield_column: "yield"})
     frame = frame.dropna(subset=["rxn", "yield"]).reset_index(drop=True)
-    frame["yield"] = frame["yield"].astype(float)
+    if frame.empty:
+        raise DataError(f"{path}: no rows with both a reaction and a yield")
+    try:
+        frame["yield"] = check_yields(frame["yield"].astype(float), yield_column, yield_scale)
+    except ValueError as exc:
+        if isinstance(exc, DataError):
+            raise
+        raise DataError(f"{path}: yield column {yield_column!r} is not numeric") from None
     return frame
 
 
+def fixed_split(frame: pd.DataFrame, splits_file, split: str) -> SplitData:
+    """Rows in the order of ``splits_file[split]``: first ``n_train`` train, then ``n_val``
+    validation (0 if absent), the rest test. The format of ``splits.json``:
+    ``{"splits": {"NAME": {"n_train": 2767, "order": [row numbers...]}}}``."""
+    with open(splits_file, encoding="utf-8") as fh:
+        splits = json.load(fh)["splits"]
+    if split not in splits:
+        raise DataError(f"{splits_file}: unknown split {split!r}; known: {', '.join(splits)}")
+    spec = splits[split]
+    order = np.asarray(spec["order"], dtype=int)
+    if len(order) and (order.min() < 0 or order.max() >= len(frame) or len(set(order.tolist())) != len(order)):
+        raise DataError(f"{splits_file}: split {split!r} lists row numbers that are repeated or not in the data")
+    n_train, n_val = int(spec["n_train"]), int(spec.get("n_val", 0))
+    rows = lambda part: frame.iloc[part].reset_index(drop=True)  # noqa: E731
+    val = rows(order[n_train:n_train + n_val]) if n_val else None
+    return SplitData(split, rows(order[:n_train]), rows(order[n_train + n_val:]), val)
+
+
 def random_split(frame: pd.DataFrame, test_fraction: float, seed: int, name: str = "random") -> SplitData:
+    """A seeded random train/test cut."""
     order = np.random.default_rng(seed).permutation(len(frame))
     n_test = max(1, int(round(test_fraction * len(frame))))
     test, train = order[:n_test], order[n_test:]
     return SplitData(
         name, frame.iloc[train].reset_index(drop=True), frame.iloc[test].reset_index(drop=True)
     )
-
-
-def bh_root(root) -> Path:
-    """The Buchwald-Hartwig folder: ``root`` if given, else $YIELD_DATA_DIR/buchwald_hartwig."""
-    if root:
-        return Path(root)
-    base = os.environ.get("YIELD_DATA_DIR")
-    if not base:
-        raise FileNotFoundError("set data.root or the YIELD_DATA_DIR environment variable")
-    return Path(base) / "buchwald_hartwig"
-
-
-def load_buchwald_hartwig(root, split: str, download: bool = False) -> SplitData:
-    """Rows of ``reactions.csv`` in the order of ``splits.json[split]``: first n_train train, rest test."""
-    root = Path(root)
-    if not (root / "reactions.csv").is_file() or not (root / "splits.json").is_file():
-        if not download:
-            raise FileNotFoundError(
-                f"Buchwald-Hartwig data not found in {root} (need reactions.csv and splits.json); "
-                "point data.root at a copy or set data.download=true when online"
-            )
-        download_buchwald_hartwig(root)
-    frame = load_csv(root / "reactions.csv")
-    with open(root / "splits.json", encoding="utf-8") as fh:
-        splits = json.load(fh)["splits"]
-    if split not in splits:
-        raise KeyError(f"unknown split {split!r}; known: {', '.join(splits)}")
-    spec = splits[split]
-    order = np.asarray(spec["order"], dtype=int)
-    n_train = int(spec["n_train"])
-    train = frame.iloc[order[:n_train]].reset_index(drop=True)
-    test = frame.iloc[order[n_train:]].reset_index(drop=True)
-    return SplitData(split, train, test)
 
 
 def _bh_reaction_smiles(components: pd.DataFrame) -> list[str]:
@@ -167,20 +190,6 @@ def write_buchwald_hartwig(sheets: dict, root, source: str = "") -> Path:
     with open(root / "splits.json", "w", encoding="utf-8") as fh:
         json.dump({"description": f"written from {source or 'spreadsheet sheets'}", "splits": splits}, fh)
     return root
-
-
-def load_split(cfg, seed: int) -> SplitData:
-    """The ``data`` config -> train/test frames."""
-    if cfg.name == "buchwald_hartwig":
-        data = load_buchwald_hartwig(bh_root(cfg.root), cfg.split, download=bool(cfg.download))
-    else:
-        frame = load_csv(cfg.path, cfg.rxn_column, cfg.yield_column)
-        data = random_split(frame, cfg.test_fraction, cfg.split_seed if cfg.split_seed is not None else seed)
-    if cfg.get("limit_train"):
-        data.train = data.train.iloc[: int(cfg.limit_train)].reset_index(drop=True)
-    if cfg.get("limit_test"):
-        data.test = data.test.iloc[: int(cfg.limit_test)].reset_index(drop=True)
-    return data
 
 
 class ReactionCollator:

@@ -240,7 +240,8 @@ def featurize_reactions(
     table.elements = featurizer.elements
     if cache_file is not None:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_suffix(".tmp")
+        # one temporary file per process: DDP ranks featurize the same molecules at once
+        tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
         torch.save(
             {
                 "molecules": table.molecules,

@@ -2,19 +2,24 @@
 
     python -m <package>.train experiment=full_model data=buchwald_hartwig data.split=FullCV_01
     python -m <package>.train -m experiment=rf_morgan sweep=fullcv
+    python -m <package>.train ckpt_path=logs/train/runs/<run>/checkpoints/last.ckpt   # resume
+
+Everything that is built comes from the configs (``_target_``); this file only
+instantiates, fits and tests.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 from pathlib import Path
 
 # Hydra resolves ${paths.root_dir} from this; set before Hydra reads the configs.
 _SOURCE_ROOT = Path(__file__).resolve().parents[2]
 if (_SOURCE_ROOT / "configs").is_dir():
-    os.environ["PROJECT_ROOT"] = str(_SOURCE_ROOT)
+    os.environ.setdefault("PROJECT_ROOT", str(_SOURCE_ROOT))
 
 import hydra  # noqa: E402
 import lightning as L  # noqa: E402
@@ -22,170 +27,155 @@ from omegaconf import DictConfig, OmegaConf  # noqa: E402
 
 log = logging.getLogger(__name__)
 
-
-class EpochTimer(L.Callback):
-    """Wall time of each training epoch (reported as the median)."""
-
-    def __init__(self):
-        self.durations = []
-        self._start = None
-
-    def on_train_epoch_start(self, trainer, pl_module):
-        self._start = time.perf_counter()
-
-    def on_train_epoch_end(self, trainer, pl_module):
-        if self._start is not None:
-            self.durations.append(time.perf_counter() - self._start)
-            loss = trainer.callback_metrics.get("train/loss")
-            log.info(
-                "epoch %d: %.1f s, train loss %s",
-                trainer.current_epoch, self.durations[-1], "n/a" if loss is None else f"{float(loss):.4f}",
-            )
+# ${dims:NAME} in a model config: a size the data decides (vocabulary, atom features).
+_DATA = []
+OmegaConf.register_new_resolver("dims", lambda name: _DATA[-1].dims[name], replace=True)
 
 
-def make_trainer(cfg: DictConfig, out_dir: Path, callbacks=(), **overrides):
-    from lightning.pytorch.loggers import CSVLogger
+def build_model(model_cfg: DictConfig, datamodule):
+    """Instantiate ``model_cfg``; modules that take ``build_config`` get the resolved
+    config (YAML) they were built from, which their checkpoints keep for eval.py."""
+    _DATA.append(datamodule)
+    try:
+        extra = {}
+        if "build_config" in model_cfg:
+            extra["build_config"] = OmegaConf.to_yaml(OmegaConf.to_container(model_cfg, resolve=True))
+        return hydra.utils.instantiate(model_cfg, **extra)
+    finally:
+        _DATA.pop()
 
-    kwargs = OmegaConf.to_container(cfg.trainer, resolve=True)
-    kwargs.update(overrides)
-    return L.Trainer(
-        default_root_dir=str(out_dir),
-        logger=CSVLogger(str(out_dir), name="logs"),
-        enable_checkpointing=False,
-        callbacks=list(callbacks),
-        **kwargs,
-    )
+
+def instantiate_group(group: DictConfig | None) -> list:
+    """Every entry of a callbacks/ or logger/ group that has a ``_target_``."""
+    return [hydra.utils.instantiate(c) for c in (group or {}).values() if isinstance(c, DictConfig) and "_target_" in c]
 
 
-def train_neural(cfg: DictConfig, split, out_dir: Path):
-    import numpy as np
-    import torch
+def predict_and_calibrate(predict, datamodule, calibrate: bool):
+    """Test predictions, with the variance rescaled on the validation rows when asked."""
+    from .metrics import regression_metrics
+    from .uncertainty import rescaled, variance_scale
 
-    from .lightning_modules import ContrastivePretrainer, ReactionDataModule, YieldRegressor, prepare
-    from .models.yield_model import YieldModel
+    split = datamodule.load()
+    test = predict("test")
+    extra = {}
+    if split.val is not None and len(split.val) >= 2:
+        val = predict("val")
+        y_val = split.val["yield"].to_numpy()
+        extra.update({f"val_{k}": v for k, v in regression_metrics(y_val, val.mean, val.total_variance).items()})
+        if calibrate:
+            factor = variance_scale(y_val, val)
+            extra["variance_scale"] = factor
+            test = rescaled(test, factor)
+    return test, extra
+
+
+def fit_lightning(cfg: DictConfig, model, datamodule, out_dir: Path):
+    from .callbacks import EpochTimer
     from .uncertainty import mc_dropout_predict
 
-    m = cfg.model
-    t0 = time.perf_counter()
-    prepared = prepare(split, m, cache_dir=cfg.paths.cache_dir)
-    featurize_seconds = time.perf_counter() - t0
-    net = YieldModel(
-        m,
-        atom_dim=prepared.table.atom_dim,
-        bond_dim=prepared.table.bond_dim,
-        vocab_size=len(prepared.tokenizer),
-        pad_id=prepared.tokenizer.pad_id,
-    )
-    datamodule = ReactionDataModule(
-        prepared,
-        batch_size=m.batch_size,
-        num_workers=cfg.data.num_workers,
-        with_graphs=bool(m.branches.graph),
-        val_fraction=cfg.data.val_fraction,
-        seed=cfg.seed,
-    )
-    extra = {
-        "featurize_seconds": featurize_seconds,
-        "n_molecules": len(prepared.table.molecules),
-        "n_parameters": int(sum(p.numel() for p in net.parameters())),
-    }
-    if m.contrastive.epochs > 0:
-        c = m.contrastive
-        pretrainer = ContrastivePretrainer(net, proj_dim=c.proj_dim, init_temperature=c.init_temperature, lr=c.lr)
+    import numpy as np
+
+    extra = {"n_parameters": int(sum(p.numel() for p in model.parameters()))}
+    if cfg.get("pretrain") and cfg.get("pretrain_epochs"):
+        pretrainer = hydra.utils.instantiate(cfg.pretrain)(net=model.net)
         t0 = time.perf_counter()
-        make_trainer(cfg, out_dir / "pretrain", max_epochs=int(c.epochs), max_time=None).fit(
-            pretrainer, train_dataloaders=datamodule.train_dataloader()
-        )
+        hydra.utils.instantiate(
+            cfg.trainer, max_epochs=int(cfg.pretrain_epochs), max_time=None, callbacks=[], logger=False,
+            enable_checkpointing=False, default_root_dir=str(out_dir / "pretrain"),
+        ).fit(pretrainer, train_dataloaders=datamodule.train_dataloader())
         extra["pretrain_seconds"] = time.perf_counter() - t0
-    module = YieldRegressor(
-        net,
-        lr=m.optim.lr,
-        weight_decay=m.optim.weight_decay,
-        alpha=m.loss.alpha,
-        aux_weight=m.loss.aux_weight,
-        scheduler=m.optim.scheduler,
-    )
-    timer = EpochTimer()
-    trainer = make_trainer(cfg, out_dir, callbacks=[timer])
+    callbacks, loggers = instantiate_group(cfg.get("callbacks")), instantiate_group(cfg.get("logger"))
+    trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
     t0 = time.perf_counter()
-    # Without a validation share there is no validation loop at all.
-    trainer.fit(module, train_dataloaders=datamodule.train_dataloader(), val_dataloaders=datamodule.val_dataloader())
+    trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     extra["train_seconds"] = time.perf_counter() - t0
     extra["epochs"] = int(trainer.current_epoch)
-    extra["epoch_seconds_median"] = float(np.median(timer.durations)) if timer.durations else None
+    timers = [c for c in trainer.callbacks if isinstance(c, EpochTimer) and c.durations]
+    extra["epoch_seconds_median"] = float(np.median(timers[0].durations)) if timers else None
+    extra["checkpoints"] = sorted({c.best_model_path for c in trainer.checkpoint_callbacks if c.best_model_path})
+    print(f"rank {trainer.global_rank} of {trainer.world_size} finished training", file=sys.stderr, flush=True)
     if not trainer.is_global_zero:
-        return None, extra
+        return trainer, None, extra
+    p = datamodule.prepared
+    loaders = {"test": datamodule.test_dataloader, "val": lambda: datamodule._loader(p.val_rows, False)}
+    samples = int(model.hparams.mc_samples)
+
+    def predict(which):
+        return mc_dropout_predict(model.net, loaders[which](), samples=samples, y_mean=p.y_mean, y_std=p.y_std,
+                                  device=model.device)
+
     t0 = time.perf_counter()
-    predictions = mc_dropout_predict(
-        net,
-        datamodule.test_dataloader(),
-        samples=int(m.mc_samples) if m.uq_inference else 1,
-        y_mean=prepared.y_mean,
-        y_std=prepared.y_std,
-        device=module.device,
-    )
+    predictions, calibration = predict_and_calibrate(predict, datamodule, cfg.calibrate)
     extra["predict_seconds"] = time.perf_counter() - t0
-    torch.save(
-        {
-            "state_dict": net.state_dict(),
-            "model": OmegaConf.to_container(m, resolve=True),
-            "vocabulary": prepared.tokenizer.to_list(),
-            "elements": list(prepared.table.elements),
-            "y_mean": prepared.y_mean,
-            "y_std": prepared.y_std,
-        },
-        out_dir / "model.pt",
-    )
-    return predictions, extra
+    return trainer, predictions, {**extra, **calibration}
 
 
 def run(cfg: DictConfig) -> dict | None:
     """Train and evaluate as configured; returns the test metrics (None on non-zero DDP ranks)."""
-    from .baselines import fit_predict_random_forest
-    from .data import load_split
+    import torch
+
+    from .cores import default_threads
     from .metrics import write_run_outputs
 
     L.seed_everything(cfg.seed, workers=True)
-    if cfg.get("torch_threads"):
-        import torch
-
-        torch.set_num_threads(int(cfg.torch_threads))
+    torch.set_num_threads(int(cfg.get("torch_threads") or default_threads()))
     out_dir = Path(cfg.paths.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    split = load_split(cfg.data, cfg.seed)
-    log.info("data %s split %s: %d train, %d test", cfg.data.name, split.name, len(split.train), len(split.test))
-    if cfg.model.kind == "random_forest":
-        t0 = time.perf_counter()
-        predictions, extra = fit_predict_random_forest(
-            cfg.model, list(split.train["rxn"]), split.train["yield"].to_numpy(), list(split.test["rxn"]), cfg.seed
-        )
-        extra["train_seconds"] = time.perf_counter() - t0
-    elif cfg.model.kind == "neural":
-        predictions, extra = train_neural(cfg, split, out_dir)
+    datamodule = hydra.utils.instantiate(cfg.data)
+    datamodule.prepare_data()
+    split = datamodule.load()
+    log.info("data %s split %s: %d train, %d validation, %d test", datamodule.name, split.name, len(split.train),
+             0 if split.val is None else len(split.val), len(split.test))
+    t0 = time.perf_counter()
+    model = build_model(cfg.model, datamodule)
+    trainer = None
+    if isinstance(model, L.LightningModule):
+        featurize_seconds = time.perf_counter() - t0
+        trainer, predictions, extra = fit_lightning(cfg, model, datamodule, out_dir)
+        extra["featurize_seconds"] = featurize_seconds
         if predictions is None:
             return None
     else:
-        raise ValueError(f"model.kind must be 'neural' or 'random_forest', not {cfg.model.kind!r}")
-    extra.update(
-        experiment=cfg.get("experiment_name"),
-        data=cfg.data.name,
-        split=split.name,
-        seed=int(cfg.seed),
-        n_train=len(split.train),
-    )
+        model.fit(datamodule)
+        predictions, extra = predict_and_calibrate(lambda which: model.predict(getattr(split, which)),
+                                                   datamodule, cfg.calibrate)
+        extra.update(train_seconds=time.perf_counter() - t0, n_features=model.n_features)
+    extra.update(experiment=cfg.get("experiment_name"), data=datamodule.name, split=split.name,
+                 seed=int(cfg.seed), n_train=len(split.train))
     metrics = write_run_outputs(out_dir, split.test["rxn"], split.test["yield"].to_numpy(), predictions, extra)
+    if trainer is not None:
+        for logger in trainer.loggers:
+            logger.log_metrics({f"test/{k}": float(v) for k, v in metrics.items() if isinstance(v, (int, float))})
+            logger.save()
     log.info(
-        "%s on %s: R2 %.4f  MAE %.2f  RMSE %.2f  Spearman(|err|,unc) %.3f  coverage95 %.3f",
-        metrics["experiment"], split.name, metrics["r2"], metrics["mae"], metrics["rmse"],
+        "%s on %s/%s: R2 %.4f  MAE %.2f  RMSE %.2f  Spearman(|err|,unc) %.3f  coverage95 %.3f",
+        metrics["experiment"], datamodule.name, split.name, metrics["r2"], metrics["mae"], metrics["rmse"],
         metrics["spearman_abs_err_uncertainty"], metrics["coverage_95"],
     )
     return metrics
 
 
-@hydra.main(version_base="1.3", config_path="../../configs", config_name="train")
+def metric_value(metrics: dict, name: str) -> float:
+    """``test/r2`` -> metrics["r2"], ``val/r2`` -> metrics["val_r2"]: what a sweeper optimises."""
+    stage, _, key = name.partition("/")
+    value = metrics.get(key if stage == "test" else f"{stage}_{key}")
+    if value is None:
+        raise KeyError(f"optimized_metric {name!r} was not measured (val/ metrics need data.val_fraction > 0)")
+    return float(value)
+
+
+@hydra.main(version_base="1.3", config_path=str(_SOURCE_ROOT / "configs"), config_name="train")
 def main(cfg: DictConfig) -> float | None:
-    metrics = run(cfg)
-    return None if metrics is None else metrics["r2"]
+    from .data import DataError
+
+    try:
+        metrics = run(cfg)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    if metrics is None or not cfg.get("optimized_metric"):
+        return None
+    return metric_value(metrics, cfg.optimized_metric)
 
 
 if __name__ == "__main__":

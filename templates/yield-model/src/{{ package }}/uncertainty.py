@@ -58,3 +58,20 @@ def mc_dropout_predict(net, loader, *, samples: int, y_mean: float, y_std: float
         epistemic=torch.cat(epistemic).double().cpu().numpy() * scale,
         aleatoric=torch.cat(aleatoric).double().cpu().numpy() * scale,
     )
+
+
+def variance_scale(y, predictions: Predictions, coverage: float = 0.95) -> float:
+    """Factor on the predicted variance that makes ``coverage`` of the normal intervals
+    hold on (y, predictions): rows held out from training, never the test rows."""
+    from scipy.stats import norm
+
+    std = np.sqrt(predictions.total_variance)
+    usable = std > 0
+    if usable.sum() < 2:
+        return 1.0
+    ratio = np.abs(np.asarray(y, dtype=float)[usable] - predictions.mean[usable]) / std[usable]
+    return float((np.quantile(ratio, coverage) / norm.ppf(0.5 + coverage / 2)) ** 2)
+
+
+def rescaled(predictions: Predictions, factor: float) -> Predictions:
+    return Predictions(predictions.mean, predictions.epistemic * factor, predictions.aleatoric * factor)

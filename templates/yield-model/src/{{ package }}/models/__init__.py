@@ -1,1 +1,1 @@
-"""Encoders, the fused yield model and its losses."""
+"""Lightning modules (what train.py fits) and, in components/, the networks they wrap."""

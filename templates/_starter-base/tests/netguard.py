@@ -1,6 +1,6 @@
 """No test may reach the network: every socket connection or name lookup that is not
-local is recorded and refused. Installed by conftest for this process and by the CLI
-tests for their subprocesses."""
+local is recorded and refused. conftest imports the pytest hooks below; subprocesses
+run through ``python tests/netguard.py MODULE ARGS`` get the guard too."""
 
 from __future__ import annotations
 
@@ -62,6 +62,33 @@ def run_module(module: str, argv: list[str]) -> None:
     install()
     sys.argv = [module, *argv]
     runpy.run_module(module, run_name="__main__", alter_sys=True)
+
+
+try:
+    import pytest
+except ImportError:  # run as a launcher where pytest is not installed
+    pytest = None
+
+if pytest is not None:
+
+    def pytest_configure(config):
+        install()
+        config.addinivalue_line("markers", "network_probe: tries the network on purpose, to prove the guard refuses it")
+
+    @pytest.fixture(autouse=True)
+    def no_network_attempts(request):
+        """Every test, imports included, fails if anything tried the network, even when the
+        library swallowed the refusal; only tests marked network_probe may try."""
+        # attempts from imports or session fixtures show up here, before the test runs
+        assert ATTEMPTS == [], f"network access attempted: {ATTEMPTS}"
+        yield
+        if request.node.get_closest_marker("network_probe") is None:
+            assert ATTEMPTS == [], f"network access attempted: {ATTEMPTS}"
+        ATTEMPTS.clear()
+
+    @pytest.fixture
+    def network_attempts():
+        yield ATTEMPTS
 
 
 if __name__ == "__main__":

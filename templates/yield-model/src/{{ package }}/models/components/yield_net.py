@@ -1,4 +1,4 @@
-"""The multimodal yield model: any subset of the three encoders, fused, with a (mu, log var) head."""
+"""The multimodal yield network: any subset of the three encoders, fused, with a (mu, log var) head."""
 
 from __future__ import annotations
 
@@ -7,38 +7,29 @@ import math
 import torch
 from torch import nn
 
-from .encoders import HumanFeatureEncoder, ReactionGraphEncoder, SmilesEncoder
 
+class YieldNet(nn.Module):
+    """``graph``, ``smiles`` and ``human`` are encoders (or None to leave a branch out);
+    each has an ``out_dim``. ``human`` returns (features, MoE auxiliary loss)."""
 
-class YieldModel(nn.Module):
-    def __init__(self, cfg, *, atom_dim, bond_dim, vocab_size, pad_id):
-        """``cfg``: the ``model`` config (branches, graph, smiles, human, fusion, uq)."""
+    def __init__(
+        self,
+        graph: nn.Module | None = None,
+        smiles: nn.Module | None = None,
+        human: nn.Module | None = None,
+        fusion_hidden: tuple[int, ...] = (512, 128),
+        fusion_dropout: float = 0.1,
+        uq: bool = True,
+    ):
         super().__init__()
-        branches = cfg.branches
-        if not (branches.graph or branches.smiles or branches.human):
-            raise ValueError("model.branches: enable at least one of graph, smiles, human")
-        self.uq = bool(cfg.uq)
-        self.graph = self.smiles = self.human = None
-        width = 0
-        if branches.graph:
-            g = cfg.graph
-            self.graph = ReactionGraphEncoder(
-                atom_dim, bond_dim, g.hidden, g.steps, g.set2set_steps, g.out_dim
-            )
-            width += self.graph.out_dim
-        if branches.smiles:
-            s = cfg.smiles
-            self.smiles = SmilesEncoder(
-                vocab_size, s.max_len, s.d_model, s.n_heads, s.n_layers, s.ff_dim, s.dropout, pad_id
-            )
-            width += self.smiles.out_dim
-        if branches.human:
-            h = cfg.human
-            self.human = HumanFeatureEncoder(h.n_bits, h.hidden, h.n_blocks, h.n_experts, h.top_k, h.dropout)
-            width += self.human.out_dim
+        if graph is None and smiles is None and human is None:
+            raise ValueError("YieldNet needs at least one of the graph, smiles and human encoders")
+        self.graph, self.smiles, self.human = graph, smiles, human
+        self.uq = bool(uq)
+        width = sum(e.out_dim for e in (graph, smiles, human) if e is not None)
         layers = []
-        for size in cfg.fusion.hidden:
-            layers += [nn.Linear(width, size), nn.ReLU(), nn.Dropout(cfg.fusion.dropout)]
+        for size in fusion_hidden:
+            layers += [nn.Linear(width, size), nn.ReLU(), nn.Dropout(fusion_dropout)]
             width = size
         self.fusion = nn.Sequential(*layers)
         self.head = nn.Linear(width, 2 if self.uq else 1)

@@ -1,0 +1,1 @@
+"""Plain nn.Modules with explicit arguments: what the configs in configs/model/ build."""
