@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from helpers import assert_no_template_residue, file_contents, labhooks, run_own_suite
 
+from labhooks import __version__ as labhooks_version
+
 try:
     import tomllib
 except ImportError:  # Python 3.10
@@ -75,13 +77,15 @@ def test_both_starters_render_their_shared_parts_from_one_place(tmp_path):
         assert result.returncode == 0, result.stderr
         projects[template] = target
     ym, rec = projects["yield-model"], projects["recommender"]
-    for rel in (".pre-commit-config.yaml", "tests/netguard.py", "configs/hydra/launcher/local.yaml",
+    for rel in (".pre-commit-config.yaml", "tests/netguard.py", "tests/test_cores.py", "src/shared_test/cores.py", "configs/hydra/launcher/local.yaml",
                 "configs/hydra/launcher/slurm.yaml", "configs/hydra/launcher/shared.yaml"):
         assert (ym / rel).read_bytes() == (rec / rel).read_bytes(), rel
     layouts = [tomllib.loads((p / "pyproject.toml").read_text()) for p in (ym, rec)]
     for pyproject in layouts:
         assert pyproject["project"]["authors"] == [{"name": author}]
-        assert pyproject["project"]["optional-dependencies"]["dev"] == ["pytest>=8", "pre-commit>=3.5"]
+        # every tool the README uses after its one install line: the tests and the hooks
+        assert pyproject["project"]["optional-dependencies"]["dev"] == [
+            "pytest>=8", "pre-commit>=3.5", f"labhooks>={labhooks_version}"]
         assert pyproject["project"]["name"] == "shared-test"
     pytest_options = [dict(p["tool"]["pytest"]["ini_options"]) for p in layouts]
     for options in pytest_options:
