@@ -7,6 +7,7 @@ import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
+from labhooks.clean.pins import PIN_NAMESPACE
 from labhooks.errors import LabhooksError
 from labhooks.plumbing import git_env, git_executable, run_git
 from labhooks.sizes import format_size
@@ -81,5 +82,14 @@ def create(root: Path, target: Path) -> Path:
 def restore_hint(bundle: Path | None, root: Path) -> str:
     if bundle is None:
         return "no backup was made (--no-backup)"
-    return (f"restore it from the backup: git clone {bundle} {root.name}-restored, or in place: "
-            f"git fetch --update-head-ok --force {bundle} '+refs/*:refs/*' && git reset --hard")
+    return f"restore it from the backup: {restore_commands(bundle, root)}"
+
+
+def restore_commands(bundle: Path, root: Path) -> str:
+    """Both ways back, pasteable. In place, labhooks' own pins stay in the bundle (the
+    negative refspec): brought back, they would block the next clean."""
+    import shlex
+
+    where = shlex.quote(str(bundle))
+    return (f"git clone {where} {shlex.quote(root.name + '-restored')}, or in place: "
+            f"git fetch --update-head-ok --force {where} '+refs/*:refs/*' '^{PIN_NAMESPACE}*' && git reset --hard")

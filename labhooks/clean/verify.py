@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from labhooks.clean.bfg import PLACEHOLDER_MODE, PLACEHOLDER_SUFFIX, placeholder_blob
 from labhooks.clean.pins import PIN_NAMESPACE
 from labhooks.clean.preflight import changed_tracked
 from labhooks.clean.refs import Ref, list_refs, stash_entries
@@ -86,13 +87,36 @@ def _pointer_texts(oids: set[str], cwd) -> dict[str, bytes]:
     return blob_contents(small, cwd)
 
 
+def root_tree(commit: str | None, cwd) -> str | None:
+    if commit is None:
+        return None
+    return run_git(["rev-parse", "--verify", "-q", commit + "^{tree}"], cwd).stdout.strip()
+
+
+def _expected_after_strip(old: TreeListing, doomed: dict[str, int], placeholders: bool) -> TreeListing:
+    """The tree a strip must give: doomed blobs gone, or (BFG's placeholders) each replaced
+    by ``<name>.REMOVED.git-id``, a 100644 blob holding the old id."""
+    expected = {p: e for p, e in old.items() if e[1] not in doomed}
+    if placeholders:
+        for path, (_mode, oid) in old.items():
+            if oid in doomed:
+                expected[path + PLACEHOLDER_SUFFIX] = (PLACEHOLDER_MODE, placeholder_blob(oid))
+    return expected
+
+
 def compare_trees(before: Snapshot, after: Snapshot, doomed: dict[str, int], root: Path, *,
-                  lfs: bool = False, protected_commit: str | None = None) -> list[str]:
-    """Every path at every ref tip must be unchanged, apart from the blobs asked for."""
+                  lfs: bool = False, protected_tree: str | None = None, placeholders: bool = False) -> list[str]:
+    """Every path at every ref tip must be unchanged, apart from the blobs asked for.
+
+    ``protected_tree``: BFG's protection keeps every commit whose root tree is this one as it was.
+    """
     problems: list[str] = []
     pointer_oids: set[str] = set()
     pending: list[tuple[str, str, int, str]] = []  # (ref, path, size, new oid) to check as pointers
     after_cache: dict[str, TreeListing] = {}
+    protected_commits = set()
+    if protected_tree is not None:
+        protected_commits = {c for c in before.trees if root_tree(c, root) == protected_tree}
     for name, ref in sorted(before.refs.items()):
         if not ref.peeled or name not in after.refs or not after.refs[name].peeled:
             continue
@@ -101,7 +125,7 @@ def compare_trees(before: Snapshot, after: Snapshot, doomed: dict[str, int], roo
         new = after_cache.get(new_commit)
         if new is None:
             new = after_cache[new_commit] = tree_listing(new_commit, root)
-        if ref.peeled == protected_commit:
+        if ref.peeled in protected_commits:
             expected = old
         elif lfs:
             expected = {p: e for p, e in old.items() if e[1] not in doomed and p.rsplit("/", 1)[-1] != ".gitattributes"}
@@ -114,7 +138,7 @@ def compare_trees(before: Snapshot, after: Snapshot, doomed: dict[str, int], roo
                         pointer_oids.add(new[path][1])
             new = {p: e for p, e in new.items() if p in expected or (p not in old and p.rsplit("/", 1)[-1] != ".gitattributes")}
         else:
-            expected = {p: e for p, e in old.items() if e[1] not in doomed}
+            expected = _expected_after_strip(old, doomed, placeholders)
         if new != expected:
             changed = sorted(set(new.items()) ^ set(expected.items()))
             paths = sorted({quote_path(path) for path, _ in changed})
