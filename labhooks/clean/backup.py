@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
+from labhooks.clean import children
 from labhooks.clean.pins import PIN_NAMESPACE
 from labhooks.errors import LabhooksError
-from labhooks.plumbing import git_env, git_executable, run_git
+from labhooks.plumbing import git_executable, run_git
 from labhooks.sizes import format_size
 
 # A bundle is one pack of everything reachable; repacking across all refs rarely makes it
@@ -62,12 +62,11 @@ def create(root: Path, target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     try:
-        proc = subprocess.run(
-            [git_executable(), "bundle", "create", str(partial), "--all"], cwd=root,
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=git_env(),
-        )  # stderr passes through: git shows its progress there on a terminal
-        if proc.returncode != 0:
-            raise LabhooksError(f"backup failed (git bundle exit {proc.returncode}, see above); nothing was changed", 1)
+        # stderr passes through: git shows its progress there on a terminal
+        status = children.run_showing_output([git_executable(), "bundle", "create", str(partial), "--all"], root,
+                                             discard_stdout=True)
+        if status != 0:
+            raise LabhooksError(f"backup failed (git bundle exit {status}, see above); nothing was changed", 1)
         verify = run_git(["bundle", "verify", "-q", str(partial)], root, check=False)
         if verify.returncode != 0:
             detail = verify.stderr.strip().splitlines()

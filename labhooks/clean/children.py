@@ -38,7 +38,7 @@ def _stop_group(proc: subprocess.Popen) -> None:
         return
 
 
-def run_showing_output(cmd: list[str], cwd: Path) -> int:
+def run_showing_output(cmd: list[str], cwd: Path, discard_stdout: bool = False) -> int:
     """Run a tool with its output on our stderr (stdout is kept for the report)."""
     try:
         err = sys.stderr.fileno()
@@ -46,7 +46,7 @@ def run_showing_output(cmd: list[str], cwd: Path) -> int:
         err = None  # a stderr with no file behind it: pass the output on by hand
     proc = subprocess.Popen(
         cmd, cwd=cwd, stdin=subprocess.DEVNULL,
-        stdout=err if err is not None else subprocess.PIPE,
+        stdout=subprocess.DEVNULL if discard_stdout else err if err is not None else subprocess.PIPE,
         stderr=subprocess.STDOUT if err is None else None, env=git_env(), process_group=0,
     )
     try:

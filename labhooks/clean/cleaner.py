@@ -22,7 +22,10 @@ from labhooks.errors import LabhooksError
 from labhooks.plumbing import common_dir, git_executable, quote_path, run_git
 from labhooks.sizes import format_size
 
-FINISH_COMMAND = "git reflog expire --expire=now --all && git gc --prune=now --aggressive"
+# The usual "git reflog expire --expire=now --all && git gc --prune=now --aggressive", except
+# that it keeps the stash: every stash entry but the newest lives only in the stash's reflog.
+FINISH_COMMAND = ("git -c gc.reflogExpire=now -c gc.reflogExpireUnreachable=now -c gc.refs/stash.reflogExpire=never "
+                  "-c gc.refs/stash.reflogExpireUnreachable=never gc --prune=now --aggressive")
 
 
 @dataclass
@@ -169,7 +172,7 @@ def _clean(options: Options, cwd, out: Callable[[str], None], confirm: Callable[
         out(f"Nothing to do: no blob over {preflight.describe_limit(max_bytes)} is reachable from any ref or stash entry.")
         if the_plan.unreachable_big:
             out(f"{the_plan.unreachable_big} blob(s) over the limit are only in reflogs or unreachable: "
-                f"{FINISH_COMMAND.replace(' --aggressive', '')} removes them.")
+                f"{FINISH_COMMAND} removes them (and keeps the stash).")
         return Result(0, size_before=the_plan.store_bytes, size_after=the_plan.store_bytes)
     for line in planning.render(the_plan, backend.name):
         out(line)
