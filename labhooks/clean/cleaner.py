@@ -74,6 +74,10 @@ class _Step:
 BEFORE, DURING, AFTER = "before", "during", "after"
 
 
+class _ChecksFailed(LabhooksError):
+    """The result was judged and found wrong (as opposed to: could not be judged)."""
+
+
 class _Run:
     """Where a clean stands, and the scratch state to remove on every way out of it."""
 
@@ -205,23 +209,13 @@ def _clean(options: Options, cwd, out: Callable[[str], None], confirm: Callable[
     state.tidy()
 
     # 6. verify
-    after = verify.take(root, with_trees=False)
-    problems = verify.compare_refs(before, after)
-    protected_tree = verify.root_tree(before.head_commit, root) if options.protect_head else None
-    # BFG keeps HEAD's root tree; the same blobs elsewhere in history go
-    over_limit = {**{b.oid: b.size for b in the_plan.blobs}, **{oid: 0 for oid in the_plan.kept_at_head}}
-    placeholders = options.keep_placeholders and backend.name == "bfg"
-    problems += verify.compare_trees(before, after, over_limit, root, lfs=backend.name == "lfs",
-                                     protected_tree=protected_tree, placeholders=placeholders)
-    leftover, objects_left = verify.leftover_blobs(root, max_bytes, the_plan.kept_at_head)
-    problems += leftover
-    problems += verify.worktree_changes(root)
-    size_after = planning.store_size(root)
-    if problems:
-        for problem in problems:
-            _say(f"check failed: {problem}")
-        raise LabhooksError(f"the rewrite did not give the expected result ({len(problems)} problem(s) above); "
-                            f"{backup.restore_hint(state.bundle, root)}", 1)
+    try:
+        after, objects_left, size_after = _verify(state, options, backend, the_plan, before)
+    except _ChecksFailed:
+        raise
+    except LabhooksError as exc:
+        raise LabhooksError(f"could not check the result ({exc.message}); "
+                            f"{backup.restore_hint(state.bundle, root)}", 1) from None
 
     # 7. report
     push_plan = publish.plan_pushes(listings, before.refs, after.refs)
@@ -231,6 +225,29 @@ def _clean(options: Options, cwd, out: Callable[[str], None], confirm: Callable[
     if options.push:
         _push(out, root, push_plan, backend, options.yes, confirm)
     return Result(0, state.bundle, the_plan.store_bytes, size_after)
+
+
+def _verify(state: _Run, options: Options, backend: backends.Backend, the_plan: planning.Plan,
+            before: verify.Snapshot) -> tuple[verify.Snapshot, int, int]:
+    """Judge the repository left behind; (its refs, objects left, store size) when it is right."""
+    root = state.root
+    after = verify.take(root, with_trees=False)
+    problems = verify.compare_refs(before, after)
+    protected_tree = before.root_trees.get(before.head_commit) if options.protect_head else None
+    # BFG keeps HEAD's root tree; the same blobs elsewhere in history go
+    over_limit = {**{b.oid: b.size for b in the_plan.blobs}, **{oid: 0 for oid in the_plan.kept_at_head}}
+    placeholders = options.keep_placeholders and backend.name == "bfg"
+    problems += verify.compare_trees(before, after, over_limit, root, lfs=backend.name == "lfs",
+                                     protected_tree=protected_tree, placeholders=placeholders)
+    leftover, objects_left = verify.leftover_blobs(root, state.job.max_bytes, the_plan.kept_at_head)
+    problems += leftover
+    problems += verify.worktree_changes(root)
+    if problems:
+        for problem in problems:
+            _say(f"check failed: {problem}")
+        raise _ChecksFailed(f"the rewrite did not give the expected result ({len(problems)} problem(s) above); "
+                            f"{backup.restore_hint(state.bundle, root)}", 1)
+    return after, objects_left, planning.store_size(root)
 
 
 def _rewrite(state: _Run, options: Options, backend: backends.Backend, the_plan: planning.Plan,

@@ -51,14 +51,19 @@ class Snapshot:
     stash_count: int
     head_commit: str | None
     trees: dict[str, TreeListing] = field(default_factory=dict)  # commit -> listing
+    root_trees: dict[str, str] = field(default_factory=dict)  # commit -> its root tree id
 
 
 def take(root: Path, with_trees: bool = True) -> Snapshot:
     refs = user_refs(root)
     snap = Snapshot(refs, remote_config(root), len(stash_entries(root)), head_commit(root))
     if with_trees:
-        for commit in {ref.peeled for ref in refs.values() if ref.peeled}:
+        commits = sorted({ref.peeled for ref in refs.values() if ref.peeled})
+        for commit in commits:
             snap.trees[commit] = tree_listing(commit, root)
+        if commits:
+            trees = run_git(["rev-parse", *[c + "^{tree}" for c in commits]], root).stdout.split()
+            snap.root_trees = dict(zip(commits, trees))
     return snap
 
 
@@ -87,12 +92,6 @@ def _pointer_texts(oids: set[str], cwd) -> dict[str, bytes]:
     return blob_contents(small, cwd)
 
 
-def root_tree(commit: str | None, cwd) -> str | None:
-    if commit is None:
-        return None
-    return run_git(["rev-parse", "--verify", "-q", commit + "^{tree}"], cwd).stdout.strip()
-
-
 def _expected_after_strip(old: TreeListing, doomed: dict[str, int], placeholders: bool) -> TreeListing:
     """The tree a strip must give: doomed blobs gone, or (BFG's placeholders) each replaced
     by ``<name>.REMOVED.git-id``, a 100644 blob holding the old id."""
@@ -114,9 +113,7 @@ def compare_trees(before: Snapshot, after: Snapshot, doomed: dict[str, int], roo
     pointer_oids: set[str] = set()
     pending: list[tuple[str, str, int, str]] = []  # (ref, path, size, new oid) to check as pointers
     after_cache: dict[str, TreeListing] = {}
-    protected_commits = set()
-    if protected_tree is not None:
-        protected_commits = {c for c in before.trees if root_tree(c, root) == protected_tree}
+    protected_commits = {c for c, t in before.root_trees.items() if protected_tree is not None and t == protected_tree}
     for name, ref in sorted(before.refs.items()):
         if not ref.peeled or name not in after.refs or not after.refs[name].peeled:
             continue
