@@ -341,12 +341,25 @@ def test_interrupt_during_gc_says_the_rewrite_is_complete_and_keeps_the_stash(re
 
 # --- exclusion patterns, disk room, backup dir --------------------------------------------------
 
+@pytest.mark.parametrize("path", ["new\nline.bin", "ends with cr\r"])
+def test_names_gitignore_cannot_express_get_no_pattern(repo, path):
+    assert held.exclude_pattern(path) is None
+    result = held.exclude(repo.path, [path, "fine.bin"], "1.0 MiB")
+    assert result.inexpressible == [path] and result.paths == ["fine.bin"]
+    lines = result.file.read_text().splitlines()
+    patterns = [line for line in lines if not line.startswith("#")]
+    assert patterns[-1] == "/fine.bin" and not any(line.startswith(("/new", "line.bin", "/ends")) for line in patterns)
+
 @pytest.mark.parametrize("path,pattern", [
     ("model.ckpt", "/model.ckpt"),
     ("dir with space/a b.bin", "/dir with space/a b.bin"),
     ("weights*[1]?.bin", "/weights\\*\\[1]\\?.bin"),
     ("#notes.bin", "/#notes.bin"),
     ("trailing ", "/trailing\\ "),
+    ("two trailing  ", "/two trailing \\ "),
+    ("!important.bin", "/!important.bin"),
+    ("back\\slash.bin", "/back\\\\slash.bin"),
+    ("carriage\rinside.bin", "/carriage\rinside.bin"),
 ])
 def test_exclude_pattern_matches_exactly_one_path(repo, path, pattern):
     assert held.exclude_pattern(path) == pattern
@@ -445,3 +458,49 @@ def test_leftover_pins_from_an_interrupted_run_are_refused(repo, tmp_path):
     again = subprocess.run([sys.executable, "-m", "labhooks", "clean-large", "--max", "1M", "--dry-run"],
                            cwd=repo.path, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     assert again.returncode == 0, again.stderr
+
+
+# --- next steps: the push plan and the forges --------------------------------------------------
+
+def ref(name: str, oid: str) -> "Ref":
+    from labhooks.clean.refs import Ref
+
+    return Ref(name, oid, oid)
+
+
+def test_push_plan_without_a_listing_falls_back_to_remote_tracking_branches():
+    from labhooks.clean import publish
+
+    before = {"refs/heads/main": ref("refs/heads/main", "1" * 40),
+              "refs/remotes/origin/main": ref("refs/remotes/origin/main", "1" * 40),
+              "refs/remotes/origin/HEAD": ref("refs/remotes/origin/HEAD", "1" * 40),
+              "refs/tags/v1": ref("refs/tags/v1", "3" * 40),
+              "refs/heads/mine": ref("refs/heads/mine", "4" * 40)}
+    after = {"refs/heads/main": ref("refs/heads/main", "a" * 40),
+             "refs/remotes/origin/main": ref("refs/remotes/origin/main", "a" * 40),
+             "refs/remotes/origin/HEAD": ref("refs/remotes/origin/HEAD", "a" * 40),
+             "refs/tags/v1": ref("refs/tags/v1", "c" * 40),
+             "refs/heads/mine": ref("refs/heads/mine", "d" * 40)}
+    plan = publish.plan_pushes([publish.Listing("origin", "git@github.com:lab/x.git", None, "offline")],
+                               before, after)
+    [push] = plan.remotes
+    assert [(u.remote_ref, u.source, u.new, u.old) for u in push.updates] == [
+        ("refs/heads/main", "refs/heads/main", "a" * 40, "1" * 40)]
+    assert "could not list origin (offline)" in push.left_out[0]
+    assert plan.local_only == ["refs/heads/mine", "refs/tags/v1"]  # the tag may be on origin: not known, not pushed
+    assert push.command() == ["git", "push", f"--force-with-lease=refs/heads/main:{'1' * 40}", "origin",
+                              "refs/heads/main:refs/heads/main"]
+    assert push.command(with_ids=True)[-1] == f"{'a' * 40}:refs/heads/main"
+
+
+@pytest.mark.parametrize("url,words", [
+    ("git@github.com:lab/x.git", ("refs/pull/", "LFS", "Support")),
+    ("https://gitlab.example.org/lab/x.git", ("housekeeping", "Repository cleanup", "refs/merge-requests/")),
+    ("https://huggingface.co/lab/model", ("super_squash_history", "re-create")),
+    ("/srv/git/x.git", ("gc",)),
+])
+def test_forge_notes_say_what_each_forge_keeps(url, words):
+    from labhooks.clean import publish
+
+    [note] = publish.forge_notes(url)
+    assert all(word in note for word in words), note

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from labhooks.errors import LabhooksError
-from labhooks.sizes import format_size
 
 PLACEHOLDER_SUFFIX = ".REMOVED.git-id"
 PLACEHOLDER_MODE = "100644"
@@ -144,10 +143,6 @@ def heap_bytes(store_bytes: int, memory_bytes: int | None = None) -> int:
 
 def heap_option(store_bytes: int) -> str:
     return f"-Xmx{heap_bytes(store_bytes) // _MiB}m"
-
-
-def describe_heap(store_bytes: int) -> str:
-    return format_size(heap_bytes(store_bytes))
 
 
 def java_launcher(jar: Path) -> list[str]:

@@ -137,7 +137,10 @@ class _Run:
 def run(options: Options, cwd=None, out: Callable[[str], None] = print,
         confirm: Callable[[str], bool] | None = None) -> Result:
     with children.terminate_as_interrupt():
-        return _clean(options, cwd, out, confirm)
+        try:
+            return _clean(options, cwd, out, confirm)
+        except KeyboardInterrupt:  # the later steps say for themselves where they stopped
+            raise LabhooksError("interrupted before the rewrite: nothing was changed", 130) from None
 
 
 def _clean(options: Options, cwd, out: Callable[[str], None], confirm: Callable[[str], bool] | None) -> Result:
@@ -180,10 +183,10 @@ def _clean(options: Options, cwd, out: Callable[[str], None], confirm: Callable[
         return Result(0, size_before=the_plan.store_bytes, size_after=the_plan.store_bytes)
     for line in planning.render(the_plan, backend.name):
         out(line)
-    listings = publish.list_remotes(root)  # the state a later --push must still find
     if options.dry_run:
         out("Dry run: nothing was changed.")
         return Result(0, size_before=the_plan.store_bytes, size_after=the_plan.store_bytes)
+    listings = publish.list_remotes(root)  # the state a later --push must still find
     if not options.yes:
         if confirm is None or not sys.stdin.isatty():
             raise LabhooksError("refusing to rewrite history without confirmation: "
@@ -223,7 +226,12 @@ def _clean(options: Options, cwd, out: Callable[[str], None], confirm: Callable[
 
     # 8. push, only when asked
     if options.push:
-        _push(out, root, push_plan, backend, options.yes, confirm)
+        try:
+            _push(out, root, push_plan, backend, options.yes, confirm)
+        except KeyboardInterrupt:
+            raise LabhooksError("interrupted while pushing: the rewrite is complete and checked, some refs may "
+                                "be pushed already: see git ls-remote, then push the rest with the commands above",
+                                130) from None
     return Result(0, state.bundle, the_plan.store_bytes, size_after)
 
 
