@@ -261,8 +261,8 @@ def slow_git(folder: Path, subcommand: str, pidfile: Path) -> None:
                                 f'exec {real} "$@"')
 
 
-def interrupt_at(proc: subprocess.Popen, marker: str, pidfile: Path) -> tuple[str, str]:
-    """SIGINT to labhooks alone (not its group) once ``marker`` is on its stderr and the slow child runs."""
+def interrupt_at(proc: subprocess.Popen, marker: str, pidfile: Path, sig=signal.SIGINT) -> tuple[str, str]:
+    """A signal to labhooks alone (not its group) once ``marker`` is on its stderr and the slow child runs."""
     deadline = time.time() + 90
     seen = ""
     while marker not in seen and time.time() < deadline:
@@ -274,7 +274,7 @@ def interrupt_at(proc: subprocess.Popen, marker: str, pidfile: Path) -> tuple[st
     while not pidfile.exists() and time.time() < deadline:
         time.sleep(0.05)
     time.sleep(0.2)
-    os.kill(proc.pid, signal.SIGINT)
+    os.kill(proc.pid, sig)
     out, err = proc.communicate(timeout=60)
     return out, seen + err
 
@@ -295,13 +295,14 @@ def test_interrupt_during_the_backup_says_nothing_changed_and_leaves_nothing(rep
     assert again.wait(timeout=120) == 0, again.stderr.read()  # the next run is not blocked
 
 
-def test_interrupt_during_rewrite_says_how_to_restore_and_the_restore_works(repo, tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_during_rewrite_says_how_to_restore_and_the_restore_works(repo, tmp_path, sig):
     bfg_repo(repo)
     refs = repo.refs()
     pidfile = tmp_path / "sleep.pid"
     fake_bfg(tmp_path / "bin", f"sleep 300 & echo $! > {pidfile}; wait")
     proc = run_clean(repo, tmp_path / "bin", "--max", "1M", "--yes", "--backend", "bfg")
-    _, err = interrupt_at(proc, "rewriting", pidfile)
+    _, err = interrupt_at(proc, "rewriting", pidfile, sig)
     assert proc.returncode == 130, err
     last = err.strip().splitlines()[-1]
     assert "interrupted during the rewrite" in last

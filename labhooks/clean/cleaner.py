@@ -201,15 +201,13 @@ def _clean(options: Options, cwd, out: Callable[[str], None], confirm: Callable[
     try:
         before = _rewrite(state, options, backend, the_plan, out)
     except KeyboardInterrupt:
-        state.tidy()
         raise state.interrupted() from None
     except (LabhooksError, OSError) as exc:
-        state.tidy()
-        message = exc.message if isinstance(exc, LabhooksError) else str(exc)
         if isinstance(exc, LabhooksError) and state.phase == BEFORE:
             raise
-        raise state.failed(message) from None
-    state.tidy()
+        raise state.failed(exc.message if isinstance(exc, LabhooksError) else str(exc)) from None
+    finally:
+        state.tidy()
 
     # 6. verify
     try:
