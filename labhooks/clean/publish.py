@@ -129,9 +129,13 @@ def plan_pushes(listings: list[Listing], before: dict[str, Ref], after: dict[str
             if before[source].oid == after.get(source, before[source]).oid:
                 continue  # not rewritten: nothing to push
             known = _known_id(listing.remote, remote_ref, before)
+            if known is None:
+                push.left_out.append(f"{remote_ref}: never fetched from {listing.remote} here, so its history on "
+                                     f"the remote was not rewritten (fetch it and clean again)")
+                continue
             if known != remote_id:
-                push.left_out.append(f"{remote_ref}: the remote has {remote_id[:12]}, not the {(known or '?')[:12]} "
-                                     "this repository rewrote (fetch, clean again)")
+                push.left_out.append(f"{remote_ref}: the remote has {remote_id[:12]}, not the {known[:12]} this "
+                                     "repository rewrote: someone pushed since your last fetch (fetch, clean again)")
                 continue
             push.updates.append(Update(remote_ref, source, after[source].oid, remote_id))
     local_only = sorted(name for name, ref in before.items()
