@@ -144,10 +144,10 @@ def bench_push(work: Path, runs: int) -> None:
                 (f"{raw} | git cat-file --batch-check='%(objectsize) %(rest)' >/dev/null", repo, None, True),
                 runs, target=1.3)
         # the same check without the interpreter's start-up, to show where the time goes
-        code = ("import sys,time,statistics;from labhooks import guard;"
+        code = ("import sys,time,statistics;from labhooks.guard import checks;"
                 f"line={line!r};ts=[]\n"
                 f"for _ in range({runs}):\n"
-                " t=time.perf_counter();guard.check_push(104857600,52428800,[],remote='origin',stdin=line);"
+                " t=time.perf_counter();checks.check_push(104857600,52428800,[],remote='origin',stdin=line);"
                 "ts.append(time.perf_counter()-t)\n"
                 "print(statistics.median(ts))")
         inproc = float(subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True,

@@ -30,7 +30,7 @@ TASKS = ["formation_energy_per_atom_ev", "band_gap_ev"]
 
 
 def render_project(where: Path) -> Path:
-    from labhooks.projects import new_project
+    from labhooks.scaffold.projects import new_project
 
     target = where / "recbench"
     new_project("recommender", target, name="recbench", author="benchmark")

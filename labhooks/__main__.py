@@ -1,4 +1,5 @@
-"""The console scripts ``labhooks`` and ``labhooks-check-large``, and ``python -m labhooks``.
+"""The console scripts ``labhooks``, ``labhooks-check-large`` and ``labhooks-check-book``,
+and ``python -m labhooks``: each ends in :func:`labhooks.errors.run`.
 
 ``check-large`` runs on every commit and push and owns its own argument parser, so it
 goes straight to the guard; every other command goes through the click application
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from labhooks.errors import LabhooksError
+from labhooks.errors import LabhooksError, run
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from labhooks import cli
 
-        return cli.main(args, obj={"store_listing": listing})
+        return run(lambda: cli.main(args, obj={"store_listing": listing}))
     finally:
         if listing is not None:
             listing.close()
@@ -35,12 +36,18 @@ def check_large(argv: list[str] | None = None) -> int:
     # and its option parser are imported
     listing = _early_store_listing(args, "--all")
     try:
-        from labhooks import guard
+        from labhooks.guard.main import main as guard
 
-        return guard.main(args, store_listing=listing)
+        return guard(args, store_listing=listing)
     finally:
         if listing is not None:
             listing.close()
+
+
+def check_book(argv: list[str] | None = None) -> int:
+    from labhooks.book.check import main as check_book_main
+
+    return check_book_main(sys.argv[1:] if argv is None else list(argv))
 
 
 def _early_store_listing(args: list[str], option: str):
@@ -51,10 +58,10 @@ def _early_store_listing(args: list[str], option: str):
     """
     if not any(arg == option or arg.startswith(option + "=") for arg in args):
         return None
-    from labhooks import plumbing
+    from labhooks.git.store import StoreListing
 
     try:
-        return plumbing.StoreListing()
+        return StoreListing()
     except LabhooksError:
         return None  # git is missing: the guard says so in its own words
 

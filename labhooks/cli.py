@@ -12,19 +12,19 @@ import sys
 import click
 
 from labhooks import __version__
-from labhooks.errors import LabhooksError
+from labhooks.errors import LabhooksError, exit_code_for
 
 # command name -> "module:attribute" of a click command
 COMMANDS = {
-    "check-large": "labhooks.commands.check_large:command",
-    "install-hooks": "labhooks.commands.install_hooks:command",
-    "scan": "labhooks.commands.scan:command",
-    "clean-large": "labhooks.commands.clean_large:command",
-    "new-minute": "labhooks.commands.minutes:new_minute",
-    "new-book": "labhooks.commands.minutes:new_book",
-    "check-book": "labhooks.commands.minutes:check_book",
-    "new-paper": "labhooks.commands.paper:command",
-    "new-project": "labhooks.commands.project:command",
+    "check-large": "labhooks.guard.commands:check_large",
+    "install-hooks": "labhooks.guard.commands:install_hooks",
+    "scan": "labhooks.scan.command:command",
+    "clean-large": "labhooks.clean.command:command",
+    "new-minute": "labhooks.book.commands:new_minute",
+    "new-book": "labhooks.book.commands:new_book",
+    "check-book": "labhooks.book.commands:check_book",
+    "new-paper": "labhooks.scaffold.commands:new_paper",
+    "new-project": "labhooks.scaffold.commands:new_project",
 }
 
 SHORT_HELP = {
@@ -63,11 +63,17 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
     def invoke(self, ctx):
+        # Mapped here, before click turns an interrupt into a bare Abort and a closed pipe
+        # into exit 1, so every command fails the same way (labhooks.errors).
         try:
-            return super().invoke(ctx)
-        except KeyboardInterrupt:  # before click turns it into a generic Abort
-            click.echo("labhooks: interrupted", err=True)
-            ctx.exit(130)
+            rv = super().invoke(ctx)
+            sys.stdout.flush()
+            return rv
+        except (LabhooksError, OSError, KeyboardInterrupt) as exc:
+            code = exit_code_for(exc)
+            if code is None:
+                raise
+            ctx.exit(code)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -100,9 +106,6 @@ def main(argv: list[str] | None = None, obj: dict | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("labhooks: aborted", err=True)
         return 1
-    except LabhooksError as exc:
-        click.echo(f"labhooks: {exc.message}", err=True)
-        return exc.exit_code
     return rv if isinstance(rv, int) else 0
 
 

@@ -10,9 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from gitutil import Repo  # noqa: E402
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from helpers import REPO_ROOT, Repo  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,8 +1,8 @@
 """The one size parser and formatter, and how bad sizes reach the user."""
 
 import pytest
+from helpers import labhooks
 
-from guardkit import cli
 from labhooks.errors import LabhooksError
 from labhooks.sizes import format_size, git_size_arg, parse_size
 
@@ -52,8 +52,8 @@ def test_git_size_arg_round_trips_through_parse_size():
 @pytest.mark.parametrize("option", ["--max", "--warn"])
 @pytest.mark.parametrize("junk", ["100Q", "-5M", "", "lots"])
 def test_bad_size_option_is_one_line_and_exit_2(repo, option, junk):
-    proc = cli(repo.path, option, junk)
+    proc = labhooks("check-large", option, junk, cwd=repo.path)
     assert proc.returncode == 2
-    err = proc.stderr.decode()
+    err = proc.stderr
     assert err.count("\n") == 1 and err.startswith("labhooks: ")
-    assert "Traceback" not in err and proc.stdout == b""
+    assert "Traceback" not in err and proc.stdout == ""

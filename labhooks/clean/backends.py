@@ -14,7 +14,8 @@ from pathlib import Path
 
 from labhooks.clean import bfg, children
 from labhooks.errors import LabhooksError
-from labhooks.plumbing import git_dir, git_executable, run_git
+from labhooks.git.process import git_executable, run_git
+from labhooks.git.repo import git_dir
 from labhooks.sizes import git_size_arg
 
 BACKENDS = ("auto", "bfg", "filter-repo", "lfs")

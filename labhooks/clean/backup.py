@@ -9,7 +9,7 @@ from pathlib import Path
 from labhooks.clean import children
 from labhooks.clean.pins import PIN_NAMESPACE
 from labhooks.errors import LabhooksError
-from labhooks.plumbing import git_executable, run_git
+from labhooks.git.process import git_executable, run_git
 from labhooks.sizes import format_size
 
 # A bundle is one pack of everything reachable; repacking across all refs rarely makes it

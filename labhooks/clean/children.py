@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from labhooks.plumbing import git_env
+from labhooks.git.process import git_env
 
 _GRACE_SECONDS = 10  # git and the JVM tidy their temporary files on SIGTERM
 

@@ -17,10 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from labhooks.clean import backends, backup, bfg, children, held, pins, plan as planning, preflight, publish, verify
+from labhooks.clean import backends, backup, bfg, children, held, pins, preflight, publish, verify
+from labhooks.clean import plan as planning
 from labhooks.errors import LabhooksError
-from labhooks.plumbing import common_dir, git_executable, quote_path, run_git
+from labhooks.git.process import git_executable, run_git
+from labhooks.git.repo import common_dir
 from labhooks.sizes import format_size
+from labhooks.text import printable
 
 # The usual "git reflog expire --expire=now --all && git gc --prune=now --aggressive", except
 # that it keeps the stash: every stash entry but the newest lives only in the stash's reflog.
@@ -332,16 +335,16 @@ def _report(out, root: Path, backend: backends.Backend, the_plan: planning.Plan,
     if kept:
         if excluded is None:
             out("Kept in the working tree (now stored in Git LFS):")
-            out("".join(f"  {quote_path(p)}\n" for p in kept).rstrip("\n"))
+            out("".join(f"  {printable(p)}\n" for p in kept).rstrip("\n"))
         else:
             if excluded.paths:
                 out(f"Kept in the working tree as untracked files, listed in {excluded.file}:")
-                out("".join(f"  {quote_path(p)}\n" for p in excluded.paths).rstrip("\n"))
+                out("".join(f"  {printable(p)}\n" for p in excluded.paths).rstrip("\n"))
             if excluded.inexpressible:
                 out(f"Kept in the working tree, untracked, NOT excluded (gitignore cannot name a path with a "
                     "newline, or a carriage return at its end): rename or move them, or the next git add -A "
                     "commits them back:")
-                out("".join(f"  {quote_path(p)}\n" for p in excluded.inexpressible).rstrip("\n"))
+                out("".join(f"  {printable(p)}\n" for p in excluded.inexpressible).rstrip("\n"))
     if state.remotes_restored:
         out("Remote settings were removed by the backend and have been put back.")
     out("Next steps:")

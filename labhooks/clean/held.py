@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from labhooks.clean.bfg import PLACEHOLDER_SUFFIX
-from labhooks.plumbing import git_output, run_git
+from labhooks.git.process import git_output, run_git
 
 HOLD_DIR = "labhooks-clean-held"
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labhooks.clean.refs import list_refs, update_refs
-from labhooks.plumbing import run_git
+from labhooks.git.process import run_git
 
 PIN_NAMESPACE = "refs/labhooks-clean/"
 _REMOTES = "refs/remotes/"

@@ -7,12 +7,15 @@ from pathlib import Path
 
 from labhooks.clean.refs import Ref, list_refs, stash_entries
 from labhooks.clean.verify import tree_listing
-from labhooks.plumbing import (
-    BlobOrigin, blobs_at_least, disk_usage, find_blob_origins, head_commit, quote_path, run_git,
-    store_blobs_at_least,
-)
 from labhooks.errors import LabhooksError
+from labhooks.git.history import find_blob_origins
+from labhooks.git.objects import blobs_at_least
+from labhooks.git.process import run_git
+from labhooks.git.records import BlobOrigin
+from labhooks.git.repo import disk_usage, head_commit
+from labhooks.git.store import store_blobs_at_least
 from labhooks.sizes import format_size
+from labhooks.text import printable
 
 GITLINK_MODE = "160000"  # a submodule's commit, not a blob
 
@@ -109,7 +112,7 @@ def render(plan: Plan, backend_name: str) -> list[str]:
     for blob in plan.blobs:
         if blob.origin:
             commit = blob.origin.commit
-            paths = ", ".join(quote_path(p) for p in blob.origin.paths)
+            paths = ", ".join(printable(p) for p in blob.origin.paths)
             where = f"added in {commit.short} ({commit.date[:10]}, {commit.subject})"
         else:
             paths, where = "(path unknown)", "(only in a stash or tag)"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from labhooks.errors import LabhooksError
-from labhooks.plumbing import git_dir, repo_root, run_git
+from labhooks.git.process import run_git
+from labhooks.git.repo import git_dir, repo_root
 from labhooks.sizes import format_size, parse_size
 
 # marker in the git dir -> what the user is in the middle of

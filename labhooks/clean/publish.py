@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labhooks.clean.refs import Ref
-from labhooks.plumbing import git_env, git_executable, last_line, run_git
+from labhooks.git.process import git_env, git_executable, last_line, run_git
 
 _HEADS, _TAGS, _REMOTES = "refs/heads/", "refs/tags/", "refs/remotes/"
 LIST_TIMEOUT_SECONDS = 60

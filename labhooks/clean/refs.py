@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from labhooks.plumbing import GitError, run_git
+from labhooks.git.process import GitError, run_git
 
 
 @dataclass(frozen=True, slots=True)

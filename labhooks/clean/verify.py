@@ -9,11 +9,17 @@ from labhooks.clean.bfg import PLACEHOLDER_MODE, PLACEHOLDER_SUFFIX, placeholder
 from labhooks.clean.pins import PIN_NAMESPACE
 from labhooks.clean.preflight import changed_tracked
 from labhooks.clean.refs import Ref, list_refs, stash_entries
-from labhooks.plumbing import (
-    LFS_POINTER_MAX, LFS_POINTER_PREFIX, batch_check, blob_contents, head_commit, quote_path, run_git,
-    store_blobs_at_least,
+from labhooks.git.objects import (
+    LFS_POINTER_MAX,
+    LFS_POINTER_PREFIX,
+    batch_check,
+    blob_contents,
 )
+from labhooks.git.process import run_git
+from labhooks.git.repo import head_commit
+from labhooks.git.store import store_blobs_at_least
 from labhooks.sizes import format_size
+from labhooks.text import printable
 
 TreeListing = dict[str, tuple[str, str]]  # path -> (mode, blob or commit id)
 
@@ -129,7 +135,7 @@ def compare_trees(before: Snapshot, after: Snapshot, doomed: dict[str, int], roo
             for path, (mode, oid) in old.items():
                 if oid in doomed:
                     if path not in new:
-                        problems.append(f"{name}: {quote_path(path)} is gone instead of becoming an LFS pointer")
+                        problems.append(f"{name}: {printable(path)} is gone instead of becoming an LFS pointer")
                     else:
                         pending.append((name, path, doomed[oid], new[path][1]))
                         pointer_oids.add(new[path][1])
@@ -138,12 +144,12 @@ def compare_trees(before: Snapshot, after: Snapshot, doomed: dict[str, int], roo
             expected = _expected_after_strip(old, doomed, placeholders)
         if new != expected:
             changed = sorted(set(new.items()) ^ set(expected.items()))
-            paths = sorted({quote_path(path) for path, _ in changed})
+            paths = sorted({printable(path) for path, _ in changed})
             problems.append(f"{name}: {len(paths)} path(s) differ besides the stripped blobs: {', '.join(paths[:5])}")
     texts = _pointer_texts(pointer_oids, root) if pointer_oids else {}
     for name, path, size, oid in pending:
         if not _is_pointer_for(texts.get(oid, b""), size):
-            problems.append(f"{name}: {quote_path(path)} is not an LFS pointer to a {size}-byte object")
+            problems.append(f"{name}: {printable(path)} is not an LFS pointer to a {size}-byte object")
     return problems
 
 
@@ -165,7 +171,7 @@ def compare_refs(before: Snapshot, after: Snapshot) -> list[str]:
 def worktree_changes(root: Path) -> list[str]:
     """Tracked files that differ from the index or HEAD after the rewrite (there should be none)."""
     changed = changed_tracked(root)
-    return [f"tracked files changed in the working tree: {', '.join(quote_path(p) for p in changed[:5])}"] if changed else []
+    return [f"tracked files changed in the working tree: {', '.join(printable(p) for p in changed[:5])}"] if changed else []
 
 
 def leftover_blobs(root: Path, max_bytes: int, allowed: set[str]) -> tuple[list[str], int]:

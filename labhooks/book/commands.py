@@ -1,0 +1,84 @@
+"""The book's commands: new-minute and new-book scaffold, check-book checks."""
+
+from pathlib import Path
+
+import click
+
+
+@click.command("new-minute")
+@click.argument("title")
+@click.option("--kind", required=True, help="tool or paper (a templates/minute-<kind> template).")
+@click.option("--author", help="Author (default: git config user.name).")
+@click.option("--date", "date", metavar="YYYY-MM-DD", help="Date of the minute (default: today).")
+@click.option("--slug", help="File name without extension (default: made from TITLE).")
+@click.option("--format", "fmt", type=click.Choice(["md", "qmd"]), help="md or qmd (default: paper md, tool qmd).")
+@click.option("--citekey", help="BibTeX key cited in a paper minute's title (default: the slug).")
+@click.option("--book", "book_dir", type=click.Path(path_type=Path), help="The book's root folder (default: found upward).")
+@click.option("--dry-run", is_flag=True, help="Say what would be written and write nothing.")
+def new_minute(title, kind, author, date, slug, fmt, citekey, book_dir, dry_run):
+    """Add a tool or paper minute titled TITLE to the lab's Quarto book."""
+    from labhooks.book import minutes
+
+    result = minutes.new_minute(
+        title, kind, author=author, date=date, slug=slug, fmt=fmt,
+        citekey=citekey, book_dir=book_dir, dry_run=dry_run,
+    )
+    verb = "would create" if dry_run else "created"
+    for rel in result.files:
+        click.echo(f"  {verb} {rel.as_posix()}")
+    edit = result.edit
+    how = "with a new part" if edit.part_created else "as its last chapter"
+    lines = ", ".join(str(n) for n, _ in edit.added_lines)
+    click.echo(
+        f"  {'would add' if dry_run else 'added'} {result.chapter} to part {edit.part!r} of "
+        f"{edit.config.name} {how} (line {lines})"
+    )
+    if dry_run:
+        for _, text in edit.added_lines:
+            click.echo(f"    + {text}")
+        return 0
+    click.echo(f"Images for this minute go in {result.image_folder}/; link them as {result.image_folder.split('/')[-1]}/<file>.")
+    if result.kind == "paper" and not result.citekey_known:
+        click.echo(f"Add the paper's BibTeX entry with key {result.citekey!r} to references.bib (check-book reports it until then).")
+    click.echo(f"Next: write {result.chapter}, then run 'quarto preview' in {result.root}.")
+    return 0
+
+
+@click.command("new-book")
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--title", help="The book's title (default: Lab minutes).")
+@click.option("--author", help="Author (default: git config user.name).")
+@click.option("--dry-run", is_flag=True, help="List what would be written and write nothing.")
+def new_book(directory, title, author, dry_run):
+    """Start a new Quarto minutes book in DIRECTORY (new or empty)."""
+    from labhooks.book import minutes
+
+    result = minutes.new_book(directory, title=title, author=author, dry_run=dry_run)
+    verb = "would write" if dry_run else "wrote"
+    for rel in result.files:
+        click.echo(f"  {verb} {result.target / rel}")
+    if dry_run:
+        return 0
+    if result.git_initialised:
+        click.echo(f"Created the book in {result.target} and ran git init there.")
+    else:
+        click.echo(
+            f"Created the book in {result.target}, inside the repository {result.inside_repo}: "
+            "GitHub only runs workflows from the repository root, so move "
+            ".github/workflows/book.yml there and give the render/publish steps 'path:'."
+        )
+    click.echo(
+        f"Next: cd {result.target} && pre-commit install && "
+        "labhooks new-minute \"Title\" --kind paper && quarto preview"
+    )
+    return 0
+
+
+@click.command("check-book")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@click.option("--staged", is_flag=True, help="Only what a commit would hold: skip untracked files.")
+def check_book(directory, staged):
+    """Check the minutes book at (or above) DIRECTORY, default here; exit 1 on problems."""
+    from labhooks.book import check
+
+    return check.run([str(directory)] if directory is not None else [], staged_only=staged)

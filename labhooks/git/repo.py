@@ -1,0 +1,132 @@
+"""Questions about the repository itself: where it is, what HEAD is, how it is cloned."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+from labhooks.git.process import GitError, git_output, run_git
+from labhooks.git.records import IndexEntry, Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def not_a_repository(cwd=None) -> GitError:
+    where = os.path.realpath(cwd or os.curdir)
+    return GitError(f"not a git repository: {where} (run this inside a git repository)")
+
+
+def _rev_parse(flag: str, cwd) -> str:
+    proc = run_git(["rev-parse", flag], cwd, check=False)
+    if proc.returncode != 0:
+        raise not_a_repository(cwd)
+    return proc.stdout.strip()
+
+
+def repo_root(cwd=None) -> Path:
+    """Top of the working tree; refuses bare repositories and non-repositories."""
+    from pathlib import Path
+
+    root = _rev_parse("--show-toplevel", cwd)
+    if not root:
+        raise GitError(f"{os.path.realpath(cwd or os.curdir)} is a bare repository: run this in a working tree")
+    return Path(root)
+
+
+def git_dir(cwd=None) -> Path:
+    from pathlib import Path
+
+    return Path(_rev_parse("--absolute-git-dir", cwd))
+
+
+def common_dir(cwd=None) -> Path:
+    from pathlib import Path
+
+    path = Path(_rev_parse("--git-common-dir", cwd))
+    return path if path.is_absolute() else (Path(cwd or ".") / path).resolve()
+
+
+def ensure_repo(cwd=None) -> None:
+    """One clear line unless ``cwd`` is in a repository (bare or not)."""
+    _rev_parse("--absolute-git-dir", cwd)
+
+
+def hooks_dir(cwd=None) -> Path:
+    """Where git runs hooks from, honouring core.hooksPath."""
+    from pathlib import Path
+
+    path = Path(git_output(["rev-parse", "--git-path", "hooks"], cwd))
+    if not path.is_absolute():
+        path = (Path(cwd or ".").resolve() / path).resolve()
+    return path
+
+
+def is_null_oid(oid: str) -> bool:
+    return bool(oid) and set(oid) == {"0"}
+
+
+def head_commit(cwd=None) -> str | None:
+    proc = run_git(["rev-parse", "--verify", "-q", "HEAD^{commit}"], cwd, check=False)
+    return proc.stdout.strip() or None
+
+
+def is_partial_clone(cwd=None) -> bool:
+    """True when objects may be missing locally and git would fetch them on demand."""
+    proc = run_git(
+        ["config", "--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$"],
+        cwd, check=False,
+    )
+    return any(line.split(" ", 1)[-1].strip() not in ("", "false") for line in proc.stdout.splitlines())
+
+
+def refs_to_trees_or_blobs(cwd=None) -> list[str]:
+    """Refs that point (maybe through tags) at a tree or a blob instead of a commit.
+
+    What they reach is pushed and kept like any commit's content, yet no commit adds it,
+    so a walk over commits alone never sees it.
+    """
+    out = git_output(["for-each-ref", "--format=%(objectname) %(objecttype) %(*objecttype)"], cwd)
+    tips = []
+    for line in out.splitlines():
+        oid, kind, peeled = (line.split(" ") + ["", ""])[:3]
+        if (peeled or kind) in ("tree", "blob"):
+            tips.append(oid)
+    return tips
+
+
+class DiskUsage(Record):
+    __slots__ = ("objects", "pack_bytes", "loose_bytes")
+
+    def __init__(self, objects: int, pack_bytes: int, loose_bytes: int):
+        self.objects = objects  # packed + loose, as ``git count-objects -v`` counts them
+        self.pack_bytes = pack_bytes
+        self.loose_bytes = loose_bytes
+
+
+def disk_usage(cwd=None) -> DiskUsage:
+    values = {}
+    for line in run_git(["count-objects", "-v"], cwd).stdout.splitlines():
+        key, _, value = line.partition(": ")
+        if value.strip().isdigit():
+            values[key] = int(value)
+    return DiskUsage(values.get("in-pack", 0) + values.get("count", 0),
+                     values.get("size-pack", 0) * 1024, values.get("size", 0) * 1024)
+
+
+def staged_entries(paths: Iterable[str] | None = None, cwd=None) -> list[IndexEntry]:
+    """Index entries (the staged blobs), for the given paths or all of them."""
+    args = ["ls-files", "--stage", "-z"]
+    paths = list(paths or [])
+    if paths:
+        args += ["--", *[f":(literal){p}" for p in paths]]
+    out = run_git(args, cwd).stdout
+    entries = []
+    for record in out.split("\0"):
+        if not record:
+            continue
+        meta, path = record.split("\t", 1)
+        mode, oid, stage = meta.split(" ")
+        entries.append(IndexEntry(mode, oid, int(stage), path))
+    return entries

@@ -1,0 +1,327 @@
+"""What each mode of the guard looks at, and which blobs it finds there."""
+
+from __future__ import annotations
+
+import os
+import sys
+from fnmatch import fnmatchcase
+
+from labhooks.errors import LabhooksError
+from labhooks.git.history import find_blob_origins
+from labhooks.git.objects import batch_check, blobs_at_least, stream_objects
+from labhooks.git.process import run_git
+from labhooks.git.records import Commit, ObjectRecord, Record
+from labhooks.git.repo import (
+    ensure_repo,
+    head_commit,
+    is_null_oid,
+    is_partial_clone,
+    not_a_repository,
+    refs_to_trees_or_blobs,
+    staged_entries,
+)
+from labhooks.git.store import StoreListing, store_blobs_at_least
+
+# Above this many names, matching pathspecs costs git O(files x names): list the whole
+# index once and filter by set membership instead.
+_PATHSPEC_LIMIT = 64
+
+
+_GITLINK_MODE = "160000"
+
+
+class Finding(Record):
+    __slots__ = ("oid", "size", "paths", "commit")
+
+    def __init__(self, oid: str, size: int, paths: list[str], commit: Commit | None = None):
+        self.oid = oid
+        self.size = size
+        self.paths = paths
+        self.commit = commit
+
+
+class Report(Record):
+    __slots__ = ("mode", "max_size", "warn_size", "errors", "warnings", "unsized", "unreachable", "head_unpushed")
+
+    def __init__(self, mode: str, max_size: int, warn_size: int | None):
+        self.mode = mode
+        self.max_size = max_size
+        self.warn_size = warn_size
+        self.errors: list[Finding] = []
+        self.warnings: list[Finding] = []
+        self.unsized = 0  # objects missing locally (partial clone), never fetched
+        self.unreachable = 0  # big blobs in the store that no ref reaches (--all only)
+        self.head_unpushed = False  # HEAD is the only commit to fix and not on any remote
+
+
+def _excluded(paths: list[str], globs: list[str]) -> bool:
+    if not globs or not paths:
+        return False
+    return all(
+        any(fnmatchcase(path, g) or fnmatchcase(path.rsplit("/", 1)[-1], g) for g in globs)
+        for path in paths
+    )
+
+
+def _classify(report: Report, findings: list[Finding], excludes: list[str]) -> None:
+    for finding in sorted(findings, key=lambda f: (-f.size, f.paths)):
+        if _excluded(finding.paths, excludes):
+            continue
+        if finding.size >= report.max_size:
+            report.errors.append(finding)
+        elif report.warn_size is not None and finding.size >= report.warn_size:
+            report.warnings.append(finding)
+
+
+def _threshold(max_size: int, warn: int | None) -> int:
+    return min(max_size, warn) if warn is not None else max_size
+
+
+def check_staged(files: list[str], max_size: int, warn: int | None, excludes: list[str]) -> Report:
+    top, prefix, objects_dir = _worktree()
+    report = Report("commit", max_size, warn)
+    if files:
+        wanted = [_root_relative(prefix, name) for name in files]
+        if len(wanted) <= _PATHSPEC_LIMIT:
+            entries = staged_entries(wanted, cwd=top)
+        else:
+            entries = _filter_entries(staged_entries(cwd=top), wanted)
+    else:
+        entries = staged_entries(cwd=top)
+    entries = [e for e in entries if e.mode != _GITLINK_MODE]
+    if not entries:
+        return report
+    by_oid: dict[str, list[str]] = {}
+    for entry in entries:
+        by_oid.setdefault(entry.oid, []).append(entry.path)
+    threshold = _threshold(max_size, warn)
+    unproven = [oid for oid in by_oid if not _loose_and_small(objects_dir, oid, threshold)]
+    sizes = batch_check(unproven, cwd=top)
+    findings = []
+    for oid in unproven:
+        paths = by_oid[oid]
+        record = sizes.get(oid)
+        if record is None or record.size is None:
+            report.unsized += 1
+        elif record.size >= threshold:
+            findings.append(Finding(oid, record.size, paths))
+    _classify(report, findings, excludes)
+    return report
+
+
+# deflate cannot shrink data more than 1032:1 (one 2-bit code per 258-byte match)
+_DEFLATE_MAX_RATIO = 1032
+
+
+def _loose_and_small(objects_dir: str, oid: str, threshold: int) -> bool:
+    """True when ``oid`` is a loose object whose compressed file proves it under ``threshold``.
+
+    A freshly staged file is a loose object; one stat of its file is far cheaper than
+    having cat-file open and inflate thousands of them, and the bound is exact math, not
+    a guess: anything not proven small this way is sized by git.
+    """
+    try:
+        stored = os.stat(f"{objects_dir}/{oid[:2]}/{oid[2:]}").st_size
+    except OSError:
+        return False  # packed, in an alternate, or missing: ask git
+    return (stored + 1) * _DEFLATE_MAX_RATIO < threshold
+
+
+def _worktree() -> tuple[str, str, str]:
+    proc = run_git(["rev-parse", "--show-toplevel", "--show-prefix", "--git-path", "objects"],
+                            check=False)
+    lines = proc.stdout.split("\n")
+    if proc.returncode != 0 or len(lines) < 3:
+        if "work tree" in proc.stderr or proc.returncode == 0:
+            raise LabhooksError("commit mode needs a working tree; this is a bare repository (use --all)", 2)
+        raise not_a_repository()
+    top = lines[0]
+    objects_dir = lines[2] if os.path.isabs(lines[2]) else os.path.join(os.getcwd(), lines[2])
+    return top, lines[1], objects_dir
+
+
+def _root_relative(prefix: str, name: str) -> str:
+    if not prefix and "//" not in name and "/./" not in f"/{name}/" and "/../" not in f"/{name}/":
+        return name  # already what pre-commit passes: root-relative and normal
+    # git's own pathspec check refuses a name outside the working tree
+    return os.path.normpath(prefix + name).replace(os.sep, "/")
+
+
+def _filter_entries(entries, wanted: list[str]):
+    targets = set(wanted)
+    if "." in targets:
+        return entries
+    kept = []
+    for entry in entries:
+        path = entry.path
+        if path in targets:
+            kept.append(entry)
+            continue
+        # a directory given on the command line covers what is under it
+        while "/" in path:
+            path = path.rsplit("/", 1)[0]
+            if path in targets:
+                kept.append(entry)
+                break
+    return kept
+
+
+def _read_lines(data: bytes) -> list[list[str]]:
+    rows = []
+    for line in data.decode("utf-8", "surrogateescape").splitlines():
+        if line.strip():
+            # the local ref is what the user typed and may hold spaces: split from the right
+            rows.append(line.rsplit(None, 3))
+    return rows
+
+
+def push_revisions(lines: list[list[str]], remote: str | None) -> list[str]:
+    """rev-list arguments for 'everything this pre-push input would send'."""
+    tips, pushed = [], []
+    for parts in lines:
+        if len(parts) != 4:
+            raise LabhooksError(f"unexpected pre-push input line: {' '.join(parts)!r}", 2)
+        _local_ref, local_oid, _remote_ref, remote_oid = parts
+        if is_null_oid(local_oid):
+            continue  # a deletion sends no objects
+        tips.append(local_oid)
+        if not is_null_oid(remote_oid):
+            pushed.append(remote_oid)
+    if not tips:
+        return []
+    return [*tips, "--not", *_existing_commits(pushed), *_remote_refs(remote)]
+
+
+def _existing_commits(oids: list[str]) -> list[str]:
+    """The commits among ``oids`` we have: a remote tip we never fetched bounds nothing.
+
+    rev-list with --missing never lazy-fetches, so a partial clone is not sent to the
+    network just to learn that it lacks a commit.
+    """
+    if not oids:
+        return []
+    out = run_git(["rev-list", "--no-walk", "--ignore-missing", "--missing=allow-any", "--stdin"],
+                           input="".join(o + "\n" for o in oids)).stdout
+    return out.split()
+
+
+def _remote_refs(remote: str | None) -> list[str]:
+    # a URL or path given instead of a remote name matches no ref: harmless
+    return [f"--remotes={remote}"] if remote else []
+
+
+def precommit_revisions(env) -> list[str] | None:
+    """The range pre-commit's pre-push stage describes, or None outside pre-commit."""
+    remote = env.get("PRE_COMMIT_REMOTE_NAME")
+    from_ref, to_ref = env.get("PRE_COMMIT_FROM_REF"), env.get("PRE_COMMIT_TO_REF")
+    if from_ref and to_ref:
+        return [to_ref, "--not", from_ref, *_remote_refs(remote)]
+    local = env.get("PRE_COMMIT_LOCAL_BRANCH")
+    if local:
+        # pre-commit sets no range when the whole branch is new to the remote
+        return [local, "--not", *_remote_refs(remote)]
+    return None
+
+
+def check_push(max_size: int, warn: int | None, excludes: list[str], *, remote: str | None = None,
+               stdin: bytes | None = None, env=None) -> Report:
+    env = os.environ if env is None else env
+    revs = None if remote else precommit_revisions(env)
+    if revs is None:
+        if stdin is None:
+            if sys.stdin is None or sys.stdin.isatty():
+                raise LabhooksError(
+                    "--push needs a pre-push hook's input on stdin or pre-commit's PRE_COMMIT_* "
+                    "variables; to check the whole history use --all", 2)
+            stdin = sys.stdin.buffer.read()
+        lines = _read_lines(stdin)
+    report = Report("push", max_size, warn)
+    ensure_repo()
+    if revs is None:
+        revs = push_revisions(lines, remote or env.get("PRE_COMMIT_REMOTE_NAME"))
+    if revs:
+        _check_revisions(report, revs, excludes)
+    return report
+
+
+def check_pre_receive(max_size: int, warn: int | None, excludes: list[str], stdin: bytes) -> Report:
+    ensure_repo()
+    tips = []
+    for parts in _read_lines(stdin):
+        if len(parts) != 3:
+            raise LabhooksError(f"unexpected pre-receive input line: {' '.join(parts)!r}", 2)
+        if not is_null_oid(parts[1]):
+            tips.append(parts[1])
+    report = Report("pre-receive", max_size, warn)
+    if tips:
+        # refs are not updated before pre-receive accepts: --all is what the server has
+        _check_revisions(report, [*tips, "--not", "--all"], excludes)
+    return report
+
+
+def _check_revisions(report: Report, revs: list[str], excludes: list[str]) -> None:
+    query = blobs_at_least(revs, _threshold(report.max_size, report.warn_size))
+    report.unsized = query.missing
+    if not query.blobs:
+        return
+    origins = find_blob_origins([b.oid for b in query.blobs], [*revs, "--root"])
+    findings = []
+    for blob in query.blobs:
+        origin = origins.get(blob.oid)
+        paths = origin.paths if origin else [blob.path or "(path unknown)"]
+        findings.append(Finding(blob.oid, blob.size, paths, origin.commit if origin else None))
+    _classify(report, findings, excludes)
+    _note_head(report)
+
+
+def check_all(max_size: int, warn: int | None, excludes: list[str],
+              listing: StoreListing | None = None) -> Report:
+    """``listing``: a sizes-only StoreListing the caller already started; closed here."""
+    report = Report("all", max_size, warn)
+    threshold = _threshold(max_size, warn)
+    # The store listing is nearly all of the time this takes when nothing is that big:
+    # start it first and check the repository while git lists on another core.
+    with listing or StoreListing() as listing:
+        ensure_repo()
+        if is_partial_clone():
+            # the store cannot say what it lacks: walk, so missing objects get counted
+            listing.close()
+            _check_revisions(report, ["--all"], excludes)
+            return report
+        candidates = store_blobs_at_least(threshold, listing=listing).blobs
+    if not candidates:
+        return report  # nothing that big anywhere: no history walk needed
+    sizes = {b.oid: b.size for b in candidates}
+    # One log walk confirms reachability and finds paths and the introducing commit:
+    # a blob in any commit's tree shows up as added or modified in some commit's diff.
+    origins = find_blob_origins(sizes, ["--all", "--root"])
+    findings = [Finding(oid, sizes[oid], o.paths, o.commit) for oid, o in origins.items()]
+    leftovers = [oid for oid in sizes if oid not in origins]
+    if leftovers:
+        extra = _reachable_without_commits(leftovers)
+        for record in extra:
+            findings.append(Finding(record.oid, sizes[record.oid], [record.path or "(path unknown)"]))
+        report.unreachable = len(leftovers) - len(extra)
+    _classify(report, findings, excludes)
+    _note_head(report)
+    return report
+
+
+def _reachable_without_commits(oids: list[str]) -> list[ObjectRecord]:
+    """Blobs among ``oids`` reached from refs that point (maybe via tags) at trees or blobs."""
+    tips = refs_to_trees_or_blobs()
+    if not tips:
+        return []
+    wanted = set(oids)
+    return [r for r in stream_objects(tips) if r.oid in wanted]
+
+
+def _note_head(report: Report) -> None:
+    """Advice differs when every refused blob came in with HEAD and HEAD is unpushed."""
+    if not report.errors or any(f.commit is None for f in report.errors):
+        return
+    head = head_commit()
+    if head is None or any(f.commit.oid != head for f in report.errors):
+        return
+    on_remote = run_git(["for-each-ref", "--contains", head, "--count=1", "refs/remotes"], check=False)
+    report.head_unpushed = on_remote.returncode == 0 and not on_remote.stdout.strip()

@@ -1,0 +1,74 @@
+"""The records a scan produces; their JSON and CSV forms are documented in docs/scan.md."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from labhooks.git.records import Commit
+
+GROUPINGS = ("blob", "path", "ext", "dir", "author")
+
+
+DEFAULT_TOP = 20
+
+
+SCHEMA_VERSION = 1
+
+
+NO_EXTENSION = "(none)"
+
+
+NO_COMMIT = "(no commit)"  # a blob reached only through a tag of a tree or blob
+
+
+TOP_DIR = "."
+
+
+_UNKNOWN = -1
+
+
+_EXCLUDED = -2  # reached by the walk but already held by the range's boundary
+
+
+@dataclass
+class BlobRecord:
+    oid: str
+    size: int | None  # None: missing locally (partial clone), never fetched
+    paths: list[str]  # every path it was added under, first one first
+    commit: Commit | None  # the commit that introduced it
+    at_head: bool
+    lfs_pointer: bool
+
+
+@dataclass
+class GroupRecord:
+    by: str
+    key: str
+    count: int
+    bytes: int  # known sizes only
+    head_bytes: int  # of those, blobs still in HEAD's tree
+    unknown: int  # blobs of unknown size in the group
+    share: float  # bytes / bytes of all groups shown or not
+
+
+@dataclass
+class Summary:
+    revs: list[str]
+    by: str
+    max: int | None
+    walked: bool  # False: the store alone proved nothing reaches --max
+    store_objects: int  # objects in the object store, reachable or not
+    pack_bytes: int
+    loose_bytes: int
+    blobs: int | None  # distinct blobs reachable from revs (None when not walked)
+    blob_bytes: int | None  # their total size, unknown sizes excluded
+    unknown_blobs: int | None
+    over_max_blobs: int | None = None
+    over_max_bytes: int | None = None
+    over_max_unknown: int | None = None
+
+
+@dataclass
+class ScanResult:
+    records: list[BlobRecord] | list[GroupRecord]
+    summary: Summary

@@ -1,0 +1,144 @@
+"""Real pre-commit, installing this repository's .pre-commit-hooks.yaml from a snapshot of the
+working tree (uncommitted work included), driving real commits and pushes."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from helpers import (
+    REPO_ROOT,
+    MiB,
+    Repo,
+    add_then_delete,
+    clone_pair,
+    copy_worktree,
+    labhooks,
+    precommit,
+    push,
+    text,
+)
+
+
+@pytest.fixture(scope="session")
+def precommit_source(tmp_path_factory):
+    """(hooks repo path, commit, PRE_COMMIT_HOME), built once and shared by xdist workers:
+    pre-commit builds the hook environment (pip installing labhooks) only on first use."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    home = shared / "pre-commit-home"
+    source = shared / "labhooks-hooks-repo"
+    with open(shared / "pre-commit.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = shared / "pre-commit.ready"
+        if not done.exists():
+            copy_worktree(REPO_ROOT, source)
+            hooks = Repo.init(source)
+            rev = hooks.commit("snapshot of the working tree under test")
+            warm = Repo.init(shared / "pre-commit-warm")
+            _write_config(warm, source, rev)
+            proc = precommit(warm, home, "install-hooks")
+            assert proc.returncode == 0, text(proc)
+            done.write_text(rev)
+        rev = done.read_text()
+    return source, rev, home
+
+
+def _write_config(repo: Repo, source: Path, rev: str, push_args: str = "") -> None:
+    repo.write(".pre-commit-config.yaml", (
+        "repos:\n"
+        f"- repo: {source}\n"
+        f"  rev: {rev}\n"
+        "  hooks:\n"
+        "  - id: check-large\n"
+        "  - id: check-large-push\n"
+        + (f"    args: [{push_args}]\n" if push_args else "")
+    ))
+
+
+@pytest.fixture
+def project(tmp_path, precommit_source):
+    """A repository with both hooks installed by pre-commit and an empty bare remote."""
+    source, rev, home = precommit_source
+    work, remote = clone_pair(tmp_path)
+    _write_config(work, source, rev)
+    work.commit("add pre-commit config")
+    for stage in ("pre-commit", "pre-push"):
+        proc = precommit(work, home, "install", "-t", stage)
+        assert proc.returncode == 0, text(proc)
+    return work, remote, {"PRE_COMMIT_HOME": str(home)}
+
+
+def _commit(work: Repo, env: dict, message: str) -> subprocess.CompletedProcess:
+    work.git("add", "-A")
+    return subprocess.run(["git", "commit", "-q", "-m", message], cwd=work.path, capture_output=True,
+                          text=True, env={**os.environ, **env})
+
+
+def test_commit_stage_refuses_101_mib_and_accepts_99(project):
+    work, _, env = project
+    work.big("data/cache.db", 101 * MiB)
+    proc = _commit(work, env, "cache")
+    assert proc.returncode != 0
+    assert "check staged files for large blobs" in text(proc) and "data/cache.db  101.0 MiB" in text(proc)
+    work.big("data/cache.db", 99 * MiB)
+    proc = _commit(work, env, "smaller cache")
+    assert proc.returncode == 0, text(proc)
+
+
+def test_push_stage_refuses_blob_added_then_deleted(project):
+    work, remote, env = project
+    assert push(work, "origin", "main", env=env).returncode == 0
+    add_then_delete(work, no_verify=True)
+    proc = push(work, "origin", "main", env=env)
+    assert proc.returncode != 0
+    out = text(proc)
+    assert "check pushed commits for large blobs" in out and "data/cache.db  101.0 MiB" in out
+    assert remote.refs()["refs/heads/main"] == work.rev("HEAD~2")
+
+
+def test_push_stage_first_push_to_empty_remote(project):
+    # pre-commit sets no PRE_COMMIT_FROM_REF here: the guard falls back to the branch
+    work, remote, env = project
+    add_then_delete(work, no_verify=True)
+    proc = push(work, "-u", "origin", "main", env=env)
+    assert proc.returncode != 0 and "data/cache.db" in text(proc)
+    assert remote.refs() == {}
+
+
+def test_precommit_sees_only_the_first_ref_and_install_hooks_closes_the_gap(project):
+    work, remote, env = project
+    assert push(work, "origin", "main", env=env).returncode == 0
+    work.git("switch", "-q", "-c", "aaa-good")
+    work.write("good.txt")
+    work.commit("good")
+    work.git("switch", "-q", "-c", "zzz-bad", "main")
+    add_then_delete(work, no_verify=True)
+    # the documented gap: pre-commit describes one ref to its hooks, so the bad second ref slips by
+    gap = push(work, "--dry-run", "origin", "aaa-good", "zzz-bad", env=env)
+    assert gap.returncode == 0, text(gap)
+    proc = labhooks("install-hooks", cwd=work.path)
+    assert proc.returncode == 0 and "chained pre-commit" in proc.stdout
+    closed = push(work, "origin", "aaa-good", "zzz-bad", env=env)
+    assert closed.returncode != 0 and "data/cache.db" in text(closed)
+    assert set(remote.refs()) == {"refs/heads/main"}
+
+
+def test_push_stage_args_and_installed_wheel_layout(project, precommit_source):
+    work, _, env = project
+    source, rev, home = precommit_source
+    _write_config(work, source, rev, push_args="--max, 2M")
+    work.commit("stricter push limit")
+    work.big("mid.bin", 3 * MiB)
+    work.commit("3 MiB", no_verify=True)
+    proc = push(work, "origin", "main", env=env)
+    assert proc.returncode != 0 and "mid.bin  3.0 MiB" in text(proc)
+    # the environment pre-commit built holds labhooks as a wheel: its hook scripts must be there
+    python = next(Path(home).glob("repo*/py_env-*/bin/python"))
+    out = subprocess.run([str(python), "-c", "from labhooks.guard.install import hooks_source_dir as h; print(h())"],
+                         capture_output=True, text=True, cwd=work.path)
+    assert out.returncode == 0, out.stderr
+    assert Path(out.stdout.strip()).parts[-3:] == ("labhooks", "guard", "hooks")

@@ -1,0 +1,368 @@
+"""The tests' one set of helpers: real git repositories (nothing mocked), one way to run
+the CLI, real pushes and remotes, real pre-commit, and the lab's minutes book."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+MiB = 1024 * 1024
+# the checkout under test
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Repo:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    @classmethod
+    def init(cls, path: Path, *args: str) -> "Repo":
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["git", "init", "-q", *args, str(path)], check=True)
+        return cls(path)
+
+    def git(self, *args: str, check: bool = True, input: str | None = None, env: dict | None = None) -> str:
+        proc = subprocess.run(
+            ["git", *args], cwd=self.path, capture_output=True, text=True, input=input,
+            env={**os.environ, **(env or {})},
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(f"git {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        return proc.stdout
+
+    def write(self, rel: str, data: str | bytes = "x\n") -> Path:
+        target = self.path / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, str):
+            data = data.encode()
+        target.write_bytes(data)
+        return target
+
+    def big(self, rel: str, size: int, seed: int = 0) -> Path:
+        """A file of ``size`` bytes that git stores at full size: sparse zeros compress to
+        nothing in a pack but a loose blob's ``cat-file -s`` is still the full size.
+        A distinct header byte pattern per seed keeps blobs distinct."""
+        target = self.path / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "wb") as fh:
+            fh.write(f"seed={seed}\n".encode())
+            fh.truncate(size)
+        return target
+
+    def commit(self, message: str = "commit", *paths: str, no_verify: bool = False) -> str:
+        """``no_verify`` skips the commit hooks, as a commit made before they were installed would."""
+        self.git("add", "-A", *(["--", *paths] if paths else []))
+        self.git("commit", "-q", "--allow-empty", *(["--no-verify"] if no_verify else []), "-m", message)
+        return self.rev("HEAD")
+
+    def rev(self, name: str) -> str:
+        return self.git("rev-parse", name).strip()
+
+    def refs(self) -> dict[str, str]:
+        out = self.git("for-each-ref", "--format=%(refname) %(objectname)")
+        return dict(line.split(" ", 1) for line in out.splitlines() if line)
+
+
+def bare(path: Path, *args: str) -> Repo:
+    return Repo.init(path, "--bare", *args)
+
+
+def labhooks(*args: str, cwd: Path | str | None = None, input: bytes | str | None = None,
+             env: dict | None = None, timeout: float | None = None) -> subprocess.CompletedProcess:
+    """The real CLI as a user types it (``python -m labhooks ARGS``), output as text."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "labhooks", *args], cwd=cwd,
+        input=input.encode() if isinstance(input, str) else input, capture_output=True,
+        env={**os.environ, **(env or {})}, timeout=timeout,
+    )
+    proc.stdout = proc.stdout.decode("utf-8", "replace")
+    proc.stderr = proc.stderr.decode("utf-8", "replace")
+    return proc
+
+
+def text(proc: subprocess.CompletedProcess) -> str:
+    return proc.stdout + proc.stderr
+
+
+# -- pushes, remotes, hooks ---------------------------------------------------------
+
+
+def push(repo: Repo, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """A real ``git push``; hooks run as they would for a user."""
+    return subprocess.run(
+        ["git", "push", "--porcelain", *args], cwd=repo.path, capture_output=True, text=True,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def clone_pair(tmp_path: Path, *init_args: str) -> tuple[Repo, Repo]:
+    """A work repository with one small commit and an empty bare remote called origin."""
+    remote = bare(tmp_path / "remote.git", *init_args)
+    work = Repo.init(tmp_path / "work", *init_args)
+    work.git("remote", "add", "origin", str(remote.path))
+    work.write("README.md", "hello\n")
+    work.commit("initial")
+    return work, remote
+
+
+def add_then_delete(work: Repo, rel: str = "data/cache.db", size: int = 101 * MiB, seed: int = 1,
+                    no_verify: bool = False) -> str:
+    """Commit a big file, then a commit that deletes it: HEAD is clean, history is not.
+    With ``no_verify`` the commit hooks never see it: only a push-time check can catch it."""
+    work.big(rel, size, seed=seed)
+    added = work.commit(f"add {rel}", no_verify=no_verify)
+    work.git("rm", "-q", "--", rel)
+    work.commit(f"remove {rel}", no_verify=no_verify)
+    return added
+
+
+def partial_clone(src: Repo, target: Path) -> Repo:
+    """A blob-less clone of ``src``: any blob it lacks would be fetched on first read, which
+    the guard must never cause."""
+    src.git("config", "uploadpack.allowFilter", "true")
+    subprocess.run(["git", "clone", "-q", "--filter=blob:none", f"file://{src.path}", str(target)], check=True)
+    return Repo(target)
+
+
+def partial_clone_missing_a_dropped_blob(tmp_path: Path) -> Repo:
+    """A partial clone whose history holds a 3 MiB blob, deleted again, that it never fetched."""
+    src = Repo.init(tmp_path / "src")
+    src.write("README.md")
+    add_then_delete(src, "old.bin", 3 * MiB)
+    return partial_clone(src, tmp_path / "clone")
+
+
+def without_labhooks_on_path() -> dict:
+    """An environment whose PATH finds no labhooks, as on a machine without it."""
+    return {"PATH": os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep)
+                                    if not os.path.isfile(os.path.join(p, "labhooks-check-large")))}
+
+
+def install_hook_without_labhooks(repo: Repo) -> dict:
+    """Install the pre-push hook pointed at a Python that does not exist and return an
+    environment without labhooks on PATH: the hook is left with what git alone can prove."""
+    from labhooks.guard import install
+
+    install.install(repo.path, python=str(repo.path.parent / "gone/python"))
+    return without_labhooks_on_path()
+
+
+def precommit(repo: Repo, home: Path, *args: str, check: bool = False) -> subprocess.CompletedProcess:
+    """Real ``pre-commit ARGS`` in ``repo``, its environments kept under ``home``."""
+    return subprocess.run([sys.executable, "-m", "pre_commit", *args], cwd=repo.path, capture_output=True,
+                          text=True, check=check, env={**os.environ, "PRE_COMMIT_HOME": str(home)})
+
+
+def copy_worktree(source: Path, target: Path) -> None:
+    """Copy the files git would see in ``source`` (tracked and untracked, not ignored)."""
+    listing = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=source, capture_output=True, check=True,
+    ).stdout
+    for rel in filter(None, listing.decode("utf-8", "surrogateescape").split("\0")):
+        src = source / rel
+        if not src.is_file():
+            continue  # deleted in the working tree but still in the index
+        dst = target / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dst, follow_symlinks=False)
+
+
+# -- rendered projects -----------------------------------------------------------------
+
+
+def file_contents(folder: Path) -> dict:
+    """Every file under ``folder`` (``.git`` included) -> its bytes."""
+    return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def assert_no_template_residue(target: Path, max_file_size: int) -> list[Path]:
+    """Every file rendered (no ``.jinja`` left, no unrendered markers) and small."""
+    files = [p for p in target.rglob("*") if p.is_file()]
+    assert not [p for p in files if p.name.endswith(".jinja") or "{{" in str(p)]
+    for path in files:
+        if path.suffix in (".py", ".yaml", ".toml", ".md", ".cfg", ".txt"):
+            text = path.read_text(encoding="utf-8")
+            assert "{{" not in text and "{%" not in text, path
+        assert path.stat().st_size < max_file_size, path  # only small files ship
+    return files
+
+
+def run_own_suite(target: Path, timeout: int) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHONPATH"))}
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"],
+        cwd=target, env=env, capture_output=True, text=True, timeout=timeout,
+    )
+    tail = tests.stdout[-4000:] + tests.stderr[-2000:]
+    assert tests.returncode == 0, tail
+    assert " passed" in tests.stdout and "failed" not in tests.stdout, tail
+
+
+# -- the lab's minutes book -------------------------------------------------------------
+
+QUARTO_YML = """\
+project:
+  type: book
+  output-dir: _book
+
+# Seminar minutes of the lab: tools first, then papers.
+book:
+  title: "Seminar minutes"
+  author: 'The Lab'
+  chapters:
+    - index.qmd
+    - part: "Tools"
+      chapters:
+        - tools/git_basics.qmd
+        - tools/slurm.md
+        - tools/containers/apptainer.qmd
+    - part: Papers
+      chapters:
+        - papers/attention.md
+        - "papers/graph_networks.ipynb"
+    - references.qmd
+
+bibliography: references.bib
+
+format:
+  html:
+    theme: cosmo
+"""
+
+# The same book written other ways people write YAML; each must still get a one-line diff.
+LAYOUTS = {
+    "lab": QUARTO_YML,
+    # the papers part ends the chapter list: a blank line and a comment follow its last item
+    "papers-last": QUARTO_YML.replace("    - references.qmd\n", "").replace(
+        "\nbibliography:", "\n# references are appended by Quarto\nbibliography:"
+    ),
+    # dashes flush with their key, four-space mappings
+    "indentless": """\
+project:
+    type: book
+
+book:
+    title: Seminar minutes
+    chapters:
+    - index.qmd
+    - part: Tools
+      chapters:
+      - tools/git_basics.qmd
+      - tools/slurm.md
+      - tools/containers/apptainer.qmd
+    - part: 'Papers'
+      chapters:
+      - papers/attention.md   # the first one
+      - papers/graph_networks.ipynb
+    - references.qmd
+bibliography: references.bib
+""",
+    # a tag PyYAML does not know (Quarto evaluates !expr in R documents)
+    "tagged": QUARTO_YML + "\nexecute:\n  freeze: !expr auto\n",
+    # a comment at the end of the last paper's line: ruamel would carry it to the new line
+    "eol-comment": QUARTO_YML.replace(
+        '        - "papers/graph_networks.ipynb"\n', '        - "papers/graph_networks.ipynb"  # latest\n'
+    ),
+    # Windows line ends
+    "crlf": QUARTO_YML.replace("\n", "\r\n"),
+    # commented-out entries after the last paper
+    "commented-tail": QUARTO_YML.replace(
+        '        - "papers/graph_networks.ipynb"\n',
+        '        - "papers/graph_networks.ipynb"\n        # - papers/draft.md\n\n',
+    ),
+}
+
+BIB = """\
+@article{vaswani2017,
+  author = {Vaswani, Ashish and others},
+  title  = {Attention Is All You Need},
+  year   = {2017}
+}
+
+@article{battaglia2018,
+  author = {Battaglia, Peter W. and others},
+  title  = {Relational inductive biases, deep learning, and graph networks},
+  year   = {2018}
+}
+"""
+
+PAPER_MD = """\
+---
+author: Ada Lovelace
+date: 2024-03-01
+bibliography: ../references.bib
+---
+
+# Attention Is All You Need [@vaswani2017]
+
+## Why did I choose this paper?
+
+![The architecture](attention/architecture.png)
+
+## References
+"""
+
+NOTEBOOK = {
+    "cells": [
+        {"cell_type": "raw", "metadata": {}, "source": [
+            "---\n", "author: Grace Hopper\n", "date: 2024-04-12\n", "bibliography: ../references.bib\n", "---\n"]},
+        {"cell_type": "markdown", "metadata": {}, "source": ["# Graph networks [@battaglia2018]\n"]},
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": ["print(1)\n"]},
+    ],
+    "metadata": {},
+    "nbformat": 4,
+    "nbformat_minor": 5,
+}
+
+FILES = {
+    "index.qmd": "# Preface {.unnumbered}\n\nOur seminar minutes.\n",
+    "references.qmd": "# References {.unnumbered}\n\n::: {#refs}\n:::\n",
+    "references.bib": BIB,
+    "tools/git_basics.qmd": "---\nauthor: Ada Lovelace\n---\n\n# Git basics\n\n```{python}\nprint('cells are fine in .qmd')\n```\n",
+    "tools/slurm.md": "---\nauthor: Alan Turing\n---\n\n# Slurm\n\n## Usage\n\n```bash\nsbatch job.sh\n```\n",
+    "tools/containers/apptainer.qmd": "---\nauthor: Alan Turing\n---\n\n# Apptainer\n",
+    "papers/attention.md": PAPER_MD,
+    "papers/graph_networks.ipynb": json.dumps(NOTEBOOK, indent=1) + "\n",
+    ".gitignore": "_book/\n.quarto/\n*_files/\n*.html\n.DS_Store\n**/*.quarto_ipynb\n",
+}
+BINARY_FILES = {"papers/attention/architecture.png": b"\x89PNG\r\n\x1a\n fake image"}
+
+
+def make_book(path: Path, layout: str = "lab", commit: bool = True) -> Repo:
+    """The lab-like book as a git repository at ``path`` (committed unless asked not to)."""
+    repo = Repo.init(path)
+    quarto = LAYOUTS[layout]
+    (repo.path / "_quarto.yml").write_bytes(quarto.encode("utf-8"))
+    for rel, text in FILES.items():
+        repo.write(rel, text)
+    for rel, data in BINARY_FILES.items():
+        repo.write(rel, data)
+    if commit:
+        repo.commit("the book")
+    return repo
+
+
+def tree_state(folder: Path) -> dict[str, bytes | None]:
+    """Every path under ``folder`` except .git: bytes for files, None for folders."""
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        if rel.parts[0] == ".git":
+            continue
+        out[rel.as_posix()] = None if path.is_dir() else path.read_bytes()
+    return out
+
+
+def numstat(repo: Repo, *paths: str) -> list[tuple[int, int, str]]:
+    out = repo.git("diff", "--numstat", "--", *paths)
+    rows = []
+    for line in out.splitlines():
+        added, removed, name = line.split("\t")
+        rows.append((int(added), int(removed), name))
+    return rows

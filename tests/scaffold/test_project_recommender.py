@@ -1,0 +1,57 @@
+"""The ``recommender`` starter project: rendered by the real CLI, its own test suite run."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import assert_no_template_residue, file_contents, labhooks, run_own_suite
+
+TEMPLATE = "recommender"
+
+
+def test_list_shows_the_recommender():
+    result = labhooks("new-project", "--list")
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.split()[:1] == [TEMPLATE]]
+    assert len(lines) == 1 and "MMoE" in lines[0]
+
+
+def test_existing_non_empty_folder_is_refused_and_left_alone(tmp_path):
+    target = tmp_path / "busy"
+    target.mkdir()
+    (target / "structures.cif").write_text("data_mine\n")
+    before = file_contents(target)
+    result = labhooks("new-project", TEMPLATE, str(target))
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("labhooks:") and len(result.stderr.strip().splitlines()) == 1
+    assert file_contents(target) == before
+
+
+@pytest.mark.parametrize("bad_name", ["../../x", "2materials", "import"])
+def test_bad_names_are_refused_and_nothing_is_written(tmp_path, bad_name):
+    target = tmp_path / "proj"
+    result = labhooks("new-project", TEMPLATE, str(target), "--name", bad_name)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.strip().startswith("labhooks:") and "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_rendered_project_passes_its_own_test_suite(tmp_path):
+    target = tmp_path / "te-recommender"
+    result = labhooks("new-project", TEMPLATE, str(target), "--name", "TE Recommender", "--author", "Ada Lovelace")
+    assert result.returncode == 0, result.stderr
+    package = target / "src" / "te_recommender"
+    for rel in ("__init__.py", "__main__.py", "cli.py", "steps.py", "structures.py", "prototypes.py",
+                "describe.py", "encoders.py", "recall.py", "mmoe.py", "rank.py", "plots.py"):
+        assert (package / rel).is_file(), rel
+    for group in ("data", "encoder", "ranker", "experiment", "hydra/launcher"):
+        assert list((target / "configs" / group).glob("*.yaml")), group
+    files = assert_no_template_residue(target, max_file_size=100_000)  # no data ships
+    assert not [p for p in files if p.suffix in (".cif", ".csv", ".npy", ".pt")]
+    assert 'name = "TE Recommender"' in (target / "pyproject.toml").read_text()
+    assert 'pythonpath = ["src"]' in (target / "pyproject.toml").read_text()
+    hooks = (target / ".pre-commit-config.yaml").read_text()
+    assert "id: check-large\n" in hooks and "id: check-large-push" in hooks and "rev: v" in hooks
+    assert "from te_recommender" in (target / "tests" / "test_recall.py").read_text()
+
+    run_own_suite(target, timeout=1800)
