@@ -414,6 +414,30 @@ def test_tree_comparison_catches_a_path_changed_besides_the_stripped_blob(repo):
     assert len(problems) == 1 and "keep.txt" in problems[0]
 
 
+def test_placeholder_check_accepts_exactly_bfgs_placeholder(repo):
+    repo.write("keep.txt", "keep\n")
+    repo.write("d/big.bin", os.urandom(2 * MiB))
+    repo.commit("start")
+    big = repo.rev("HEAD:d/big.bin")
+    before = verify.take(repo.path)
+
+    def amend(content: str, name: str = "d/big.bin.REMOVED.git-id") -> list[str]:
+        repo.git("rm", "-q", "--cached", "--ignore-unmatch", "d/big.bin", "d/big.bin.REMOVED.git-id", "d/other")
+        repo.write(name, content)
+        repo.git("add", name)
+        repo.git("commit", "-q", "--amend", "-m", "start")
+        (repo.path / name).unlink()
+        return verify.compare_trees(before, verify.take(repo.path, with_trees=False), {big: 2 * MiB}, repo.path,
+                                    placeholders=True)
+
+    assert amend(big) == []  # BFG's own: the old id, no newline
+    assert len(amend(big + "\n")) == 1  # other content
+    assert len(amend(big, "d/other")) == 1  # another name
+    # and without --keep-placeholders, the placeholder itself is a difference
+    assert amend(big) == [] and len(verify.compare_trees(before, verify.take(repo.path, with_trees=False),
+                                                         {big: 2 * MiB}, repo.path)) == 1
+
+
 def test_ref_comparison_catches_lost_invented_refs_and_remotes(repo):
     repo.commit("start")
     repo.git("remote", "add", "origin", "https://example.invalid/lab.git")
