@@ -16,7 +16,7 @@ from labhooks.clean import bfg, children
 from labhooks.errors import LabhooksError
 from labhooks.git.process import git_executable, run_git
 from labhooks.git.repo import git_dir
-from labhooks.sizes import git_size_arg
+from labhooks.sizes import bigger_than_arg
 
 BACKENDS = ("auto", "bfg", "filter-repo", "lfs")
 BFG_JAR_ENV = "LABHOOKS_BFG_JAR"
@@ -52,7 +52,7 @@ class Backend:
             if self.jar is not None:
                 cmd.insert(1, bfg.heap_option(job.store_bytes))
             if job.keep_placeholders:
-                cmd += ["--strip-blobs-bigger-than", git_size_arg(job.max_bytes)]
+                cmd += ["--strip-blobs-bigger-than", bfg.size_arg(bigger_than_arg(job.max_bytes))]
             else:
                 cmd += ["--strip-blobs-with-ids", str(job.ids_file)]
             cmd.append("--private")
@@ -66,14 +66,13 @@ class Backend:
             # still rewritten (it defaults to --refs --all). Nothing is pruned: a commit
             # that only added a big file stays, emptied, so every other commit keeps its place.
             return [
-                *self.launcher, "--strip-blobs-bigger-than", git_size_arg(job.max_bytes),
+                *self.launcher, "--strip-blobs-bigger-than", bigger_than_arg(job.max_bytes),
                 "--force", "--partial", "--prune-empty", "never", "--prune-degenerate", "never",
             ]
         if self.name == "lfs":
-            # git-lfs reads --above as "at least" and takes a plain byte count with a "b" unit;
-            # max + 1 bytes is exactly "over max".
+            # git-lfs reads --above as "at least", labhooks' own rule, in plain bytes ("b").
             return [*self.launcher, "migrate", "import", "--everything", "--skip-fetch", "--yes",
-                    f"--above={job.max_bytes + 1}b"]
+                    f"--above={job.max_bytes}b"]
         raise AssertionError(self.name)
 
     def prepare(self, root: Path, job: Job) -> None:

@@ -35,6 +35,12 @@ _BFG_VERSION = re.compile(r"\bbfg (\d+)\.(\d+)(?:\.(\d+))?")
 _CLASS_VERSION = re.compile(r"class file version (\d+)")
 
 
+def size_arg(git_size: str) -> str:
+    """A size as BFG's ``ByteSize.parse`` reads it: always with a unit (B, K, M, G, powers of
+    1024); a plain byte count, which it refuses ("Size unit is missing"), gets a B."""
+    return git_size + "B" if git_size.isdigit() else git_size
+
+
 def placeholder_blob(oid: str) -> str:
     """The id of the blob BFG writes in place of ``oid`` (SHA-1 repositories: all BFG reads)."""
     content = oid.encode()

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import MiB, Repo
+from helpers import MiB, Repo, labhooks
 
 from labhooks.clean import backends, backup, bfg, held, pins, verify
 from labhooks.clean.refs import stash_entries
@@ -45,12 +45,13 @@ def test_bfg_command_line_from_jar_option(tmp_path):
                                                "--no-blob-protection", "/r/.git"]
     assert backend.command(job(100 * MiB, protect_head=True))[-3:] == ["/r/.git/labhooks-clean-blob-ids",
                                                                        "--private", "/r/.git"]
-    # --keep-placeholders: BFG's own size option (placeholders); a limit that is no whole
-    # number of K/M/G goes as plain bytes, never rounded
+    # --keep-placeholders: BFG's own size option (placeholders), strictly bigger than SIZE - 1
+    # (labhooks' rule: SIZE or more), as K/M/G when whole, else in bytes with the B BFG
+    # insists on, never rounded
     assert backend.command(job(100 * MiB, keep_placeholders=True))[4:7] == [
-        "--strip-blobs-bigger-than", "100M", "--private"]
-    assert backend.command(job(1_000_001, keep_placeholders=True))[5] == "1000001"
-    assert backend.command(job(1536 * 1024, keep_placeholders=True))[5] == "1536K"
+        "--strip-blobs-bigger-than", f"{100 * MiB - 1}B", "--private"]
+    assert backend.command(job(1_000_001, keep_placeholders=True))[5] == "1000000B"
+    assert backend.command(job(1536 * 1024 + 1, keep_placeholders=True))[5] == "1536K"
 
 
 def test_bfg_heap_follows_the_repository_size():
@@ -136,7 +137,7 @@ def test_bfg_jar_from_environment_and_launcher_on_path(tmp_path, monkeypatch):
     backend = backends.resolve("auto", None, environ={})
     assert backend.name == "bfg" and backend.jar is None
     assert backend.command(job(5 * MiB, keep_placeholders=True)) == [
-        str(launcher), "--strip-blobs-bigger-than", "5M", "--private", "--no-blob-protection", "/r/.git"]
+        str(launcher), "--strip-blobs-bigger-than", f"{5 * MiB - 1}B", "--private", "--no-blob-protection", "/r/.git"]
     # an explicit jar wins over the launcher
     assert backends.resolve("auto", str(jar), environ={}).launcher[-1] == str(jar.resolve())
 
@@ -147,7 +148,7 @@ def test_auto_falls_back_to_filter_repo_without_bfg(monkeypatch):
     backend = backends.resolve("auto", None, environ={})
     assert backend.name == "filter-repo"
     assert backend.command(job(100 * MiB))[1:] == [
-        "--strip-blobs-bigger-than", "100M", "--force", "--partial",
+        "--strip-blobs-bigger-than", str(100 * MiB - 1), "--force", "--partial",
         "--prune-empty", "never", "--prune-degenerate", "never",
     ]
 
@@ -156,7 +157,7 @@ def test_lfs_command_line_uses_an_exact_byte_threshold():
     backend = backends.resolve("lfs", None, environ={})
     command = backend.command(job(100 * MiB))
     assert command[1:] == ["lfs", "migrate", "import", "--everything", "--skip-fetch", "--yes",
-                           f"--above={100 * MiB + 1}b"]
+                           f"--above={100 * MiB}b"]
 
 
 def test_bfg_jar_option_with_other_backend_is_refused(tmp_path):
@@ -473,15 +474,13 @@ def test_pins_rebuild_stash_in_order_after_reflog_expiry(repo):
 def test_leftover_pins_from_an_interrupted_run_are_refused(repo, tmp_path):
     repo.commit("start")
     repo.git("update-ref", "refs/labhooks-clean/stash/0", "HEAD")
-    proc = subprocess.run([sys.executable, "-m", "labhooks", "clean-large", "--max", "1M", "--yes"],
-                          cwd=repo.path, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    proc = labhooks("clean-large", "--max", "1M", "--yes", cwd=repo.path, stdin=subprocess.DEVNULL)
     assert proc.returncode == 2
     assert "killed clean" in proc.stderr and "Traceback" not in proc.stderr
     command = proc.stderr.split("delete them with ", 1)[1].split(", and run again", 1)[0]
     subprocess.run(command, shell=True, cwd=repo.path, check=True)
     assert pins.existing_pins(repo.path) == []
-    again = subprocess.run([sys.executable, "-m", "labhooks", "clean-large", "--max", "1M", "--dry-run"],
-                           cwd=repo.path, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    again = labhooks("clean-large", "--max", "1M", "--dry-run", cwd=repo.path, stdin=subprocess.DEVNULL)
     assert again.returncode == 0, again.stderr
 
 
