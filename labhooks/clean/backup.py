@@ -51,7 +51,8 @@ def check_directory(directory: Path, gitdir: Path, common: Path) -> Path:
     directory = directory.expanduser().resolve()
     for inside in (gitdir.resolve(), common.resolve()):
         if directory == inside or inside in directory.parents:
-            raise LabhooksError(f"--backup-dir {directory} is inside the git dir {inside}: choose a folder outside it", 2)
+            raise LabhooksError(f"--backup-dir {directory} is inside the git dir {inside}: "
+                                "choose a folder outside it", 2)
     if directory.exists() and not directory.is_dir():
         raise LabhooksError(f"--backup-dir {directory} is not a folder", 2)
     return directory

@@ -127,11 +127,12 @@ def check(launcher: list[str], jar: Path | None) -> Runtime:
     if version[:2] < OLDEST_TESTED:
         raise LabhooksError(f"BFG {'.'.join(map(str, version))} is older than 1.12, the oldest labhooks works with: "
                             "use BFG 1.12 or later", 2)
-    if jar is not None:
+    if jar is not None and java is not None:
         needed = java_needed(version, built_with_java(jar))
         if java < needed:
             raise LabhooksError(f"BFG {'.'.join(map(str, version))} in {jar} needs Java {needed} or later, "
-                                f"{launcher[0]} is Java {java}: install a newer Java runtime or put it first on PATH", 2)
+                                f"{launcher[0]} is Java {java}: install a newer Java runtime or put it first on PATH",
+                                2)
     return Runtime(launcher, version, java)
 
 

@@ -47,7 +47,8 @@ def run_showing_output(cmd: list[str], cwd: Path, discard_stdout: bool = False) 
     proc = subprocess.Popen(
         cmd, cwd=cwd, stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL if discard_stdout else err if err is not None else subprocess.PIPE,
-        stderr=subprocess.STDOUT if err is None else None, env=git_env(), process_group=0,
+        stderr=subprocess.STDOUT if err is None else None, env=git_env(),
+        start_new_session=True,  # its own process group (and session: a prompt fails, never hangs)
     )
     try:
         output, _ = proc.communicate()

@@ -179,7 +179,8 @@ def _clean(options: Options, cwd, out: Callable[[str], None], confirm: Callable[
                        the_plan.store_bytes, options.protect_head, options.keep_placeholders)
     out(f"Repository {root}; backend {backend.name}: {shlex.join(backend.command(job))}")
     if not the_plan.blobs:
-        out(f"Nothing to do: no blob over {preflight.describe_limit(max_bytes)} is reachable from any ref or stash entry.")
+        out(f"Nothing to do: no blob over {preflight.describe_limit(max_bytes)} is reachable from any ref "
+            "or stash entry.")
         if the_plan.unreachable_big:
             out(f"{the_plan.unreachable_big} blob(s) over the limit are only in reflogs or unreachable: "
                 f"{FINISH_COMMAND} removes them (and keeps the stash).")
@@ -242,7 +243,7 @@ def _verify(state: _Run, options: Options, backend: backends.Backend, the_plan: 
     root = state.root
     after = verify.take(root, with_trees=False)
     problems = verify.compare_refs(before, after)
-    protected_tree = before.root_trees.get(before.head_commit) if options.protect_head else None
+    protected_tree = before.root_trees.get(before.head_commit or "") if options.protect_head else None
     # BFG keeps HEAD's root tree; the same blobs elsewhere in history go
     over_limit = {**{b.oid: b.size for b in the_plan.blobs}, **{oid: 0 for oid in the_plan.kept_at_head}}
     placeholders = options.keep_placeholders and backend.name == "bfg"
@@ -276,7 +277,7 @@ def _rewrite(state: _Run, options: Options, backend: backends.Backend, the_plan:
     # 4. rewrite
     doomed = {blob.oid for blob in the_plan.blobs}
     # HEAD is on a branch, so its tree is already in the snapshot
-    head_paths = [p for p, (_mode, oid) in before.trees.get(before.head_commit, {}).items() if oid in doomed]
+    head_paths = [p for p, (_mode, oid) in before.trees.get(before.head_commit or "", {}).items() if oid in doomed]
     state.phase = DURING
     state.keep = held.hold(root, job.gitdir, head_paths)
     backend.prepare(root, job)
@@ -341,7 +342,7 @@ def _report(out, root: Path, backend: backends.Backend, the_plan: planning.Plan,
                 out(f"Kept in the working tree as untracked files, listed in {excluded.file}:")
                 out("".join(f"  {printable(p)}\n" for p in excluded.paths).rstrip("\n"))
             if excluded.inexpressible:
-                out(f"Kept in the working tree, untracked, NOT excluded (gitignore cannot name a path with a "
+                out("Kept in the working tree, untracked, NOT excluded (gitignore cannot name a path with a "
                     "newline, or a carriage return at its end): rename or move them, or the next git add -A "
                     "commits them back:")
                 out("".join(f"  {printable(p)}\n" for p in excluded.inexpressible).rstrip("\n"))

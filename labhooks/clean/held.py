@@ -104,7 +104,7 @@ def exclude(root: Path, paths: list[str], limit_text: str) -> Excluded:
         return result
     exclude_file.parent.mkdir(parents=True, exist_ok=True)
     existing = exclude_file.read_text("utf-8", "surrogateescape").splitlines() if exclude_file.exists() else []
-    new = [patterns[p] for p in result.paths if patterns[p] not in existing]
+    new = [pattern for pattern in (patterns[p] for p in result.paths) if pattern and pattern not in existing]
     if new:
         stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d")
         with open(exclude_file, "a", encoding="utf-8", errors="surrogateescape") as fh:

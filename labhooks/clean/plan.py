@@ -120,9 +120,11 @@ def render(plan: Plan, backend_name: str) -> list[str]:
     lines.append(f"{len(plan.changing_refs)} ref(s) will be rewritten:")
     lines += [f"  {name}" for name in plan.changing_refs]
     if plan.stash:
-        lines.append(f"{len(plan.stash)} stash entr{'y' if len(plan.stash) == 1 else 'ies'} kept (rewritten where needed)")
+        entries = "entry" if len(plan.stash) == 1 else "entries"
+        lines.append(f"{len(plan.stash)} stash {entries} kept (rewritten where needed)")
     if plan.unreachable_big:
-        lines.append(f"{plan.unreachable_big} more blob(s) over the limit are only in reflogs or unreachable: gc removes them")
+        lines.append(f"{plan.unreachable_big} more blob(s) over the limit are only in reflogs or unreachable: "
+                     "gc removes them")
     lines.append(f"object store now {format_size(plan.store_bytes)}; expected saving about {format_size(plan.saving)}"
                  " (what those blobs take on disk)")
     return lines

@@ -157,7 +157,8 @@ def forge_notes(url: str) -> list[str]:
     if "huggingface" in host or "hf.co" in host:
         return ["Hugging Face keeps every pushed revision in storage: squash the history on the Hub "
                 "(huggingface_hub's HfApi.super_squash_history) or delete and re-create the repository"]
-    return ["the server may keep old objects (hidden refs, caches, LFS storage) until its own gc or its admin removes them"]
+    return ["the server may keep old objects (hidden refs, caches, LFS storage) until its own gc "
+            "or its admin removes them"]
 
 
 def next_steps(plan: PushPlan, lfs: bool) -> list[str]:

@@ -121,10 +121,10 @@ def compare_trees(before: Snapshot, after: Snapshot, doomed: dict[str, int], roo
     after_cache: dict[str, TreeListing] = {}
     protected_commits = {c for c, t in before.root_trees.items() if protected_tree is not None and t == protected_tree}
     for name, ref in sorted(before.refs.items()):
-        if not ref.peeled or name not in after.refs or not after.refs[name].peeled:
+        new_commit = after.refs[name].peeled if name in after.refs else None
+        if not ref.peeled or not new_commit:
             continue
         old = before.trees[ref.peeled]
-        new_commit = after.refs[name].peeled
         new = after_cache.get(new_commit)
         if new is None:
             new = after_cache[new_commit] = tree_listing(new_commit, root)
@@ -139,7 +139,8 @@ def compare_trees(before: Snapshot, after: Snapshot, doomed: dict[str, int], roo
                     else:
                         pending.append((name, path, doomed[oid], new[path][1]))
                         pointer_oids.add(new[path][1])
-            new = {p: e for p, e in new.items() if p in expected or (p not in old and p.rsplit("/", 1)[-1] != ".gitattributes")}
+            new = {p: e for p, e in new.items()
+                   if p in expected or (p not in old and p.rsplit("/", 1)[-1] != ".gitattributes")}
         else:
             expected = _expected_after_strip(old, doomed, placeholders)
         if new != expected:
@@ -171,7 +172,9 @@ def compare_refs(before: Snapshot, after: Snapshot) -> list[str]:
 def worktree_changes(root: Path) -> list[str]:
     """Tracked files that differ from the index or HEAD after the rewrite (there should be none)."""
     changed = changed_tracked(root)
-    return [f"tracked files changed in the working tree: {', '.join(printable(p) for p in changed[:5])}"] if changed else []
+    if not changed:
+        return []
+    return [f"tracked files changed in the working tree: {', '.join(printable(p) for p in changed[:5])}"]
 
 
 def leftover_blobs(root: Path, max_bytes: int, allowed: set[str]) -> tuple[list[str], int]:

@@ -169,7 +169,7 @@ def test_bfg_jar_option_with_other_backend_is_refused(tmp_path):
 def test_bfg_prepare_packs_every_loose_object_for_the_size_option(repo):
     repo.write("a.bin", os.urandom(4096))
     repo.commit("loose")
-    assert int(dict(l.split(": ") for l in repo.git("count-objects", "-v").splitlines())["count"]) > 0
+    assert int(dict(line.split(": ") for line in repo.git("count-objects", "-v").splitlines())["count"]) > 0
     gitdir = repo.path / ".git"
     backends.Backend("bfg", ["bfg"]).prepare(repo.path, backends.Job(MiB, gitdir, [], keep_placeholders=True))
     counts = dict(line.split(": ") for line in repo.git("count-objects", "-v").splitlines())
@@ -486,7 +486,7 @@ def test_leftover_pins_from_an_interrupted_run_are_refused(repo, tmp_path):
 
 # --- next steps: the push plan and the forges --------------------------------------------------
 
-def ref(name: str, oid: str) -> "Ref":
+def ref(name: str, oid: str):
     from labhooks.clean.refs import Ref
 
     return Ref(name, oid, oid)
