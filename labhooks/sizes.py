@@ -40,7 +40,7 @@ def parse_size(text: str | int) -> int:
         raise SizeError(text if isinstance(text, str) else repr(text))
     number, unit = match.group(1), (match.group(2) or "").upper()
     if not unit and "." in number:
-        raise SizeError(text)  # a fraction of a byte is meaningless
+        raise SizeError(str(text))  # a fraction of a byte is meaningless
     return int(round(float(number) * _UNITS[unit]))
 
 
