@@ -90,7 +90,8 @@ def make_plan(root: Path, max_bytes: int, protect_head: bool = False) -> Plan:
     oids = [record.oid for record in records]
     origins = find_blob_origins(oids, revs, root)
     disk = _disk_sizes(oids, root)
-    blobs = [DoomedBlob(r.oid, r.size, disk.get(r.oid, r.size), origins.get(r.oid)) for r in records]
+    # every listed blob has a size: missing objects were refused above
+    blobs = [DoomedBlob(r.oid, r.size or 0, disk.get(r.oid, r.size or 0), origins.get(r.oid)) for r in records]
     plan = Plan(max_bytes, refs, stash, blobs, kept_at_head=protected, store_bytes=store_size(root))
     origin_commits = sorted({blob.origin.commit.oid for blob in blobs if blob.origin})
     if origin_commits:
