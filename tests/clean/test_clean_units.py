@@ -398,12 +398,16 @@ def test_leftover_blob_is_reported(repo):
     assert verify.leftover_blobs(repo.path, MiB, allowed={repo.rev("HEAD:big.bin")})[0] == []
 
 
-def test_tree_comparison_catches_a_path_changed_besides_the_stripped_blob(repo):
+def snapshot_with_a_big_file(repo: Repo, path: str) -> tuple[str, verify.Snapshot]:
+    """One commit with keep.txt and a 2 MiB file at ``path``: (its blob, the snapshot before a strip)."""
     repo.write("keep.txt", "keep\n")
-    repo.write("big.bin", os.urandom(2 * MiB))
+    repo.write(path, os.urandom(2 * MiB))
     repo.commit("start")
-    big = repo.rev("HEAD:big.bin")
-    before = verify.take(repo.path)
+    return repo.rev(f"HEAD:{path}"), verify.take(repo.path)
+
+
+def test_tree_comparison_catches_a_path_changed_besides_the_stripped_blob(repo):
+    big, before = snapshot_with_a_big_file(repo, "big.bin")
     repo.git("rm", "-q", "--cached", "big.bin")
     repo.git("commit", "-q", "--amend", "-m", "start")
     after = verify.take(repo.path, with_trees=False)
@@ -416,11 +420,7 @@ def test_tree_comparison_catches_a_path_changed_besides_the_stripped_blob(repo):
 
 
 def test_placeholder_check_accepts_exactly_bfgs_placeholder(repo):
-    repo.write("keep.txt", "keep\n")
-    repo.write("d/big.bin", os.urandom(2 * MiB))
-    repo.commit("start")
-    big = repo.rev("HEAD:d/big.bin")
-    before = verify.take(repo.path)
+    big, before = snapshot_with_a_big_file(repo, "d/big.bin")
 
     def amend(content: str, name: str = "d/big.bin.REMOVED.git-id") -> list[str]:
         repo.git("rm", "-q", "--cached", "--ignore-unmatch", "d/big.bin", "d/big.bin.REMOVED.git-id", "d/other")
