@@ -14,6 +14,7 @@ from labhooks.scan.records import (
     ScanResult,
     Summary,
 )
+from labhooks.errors import LabhooksError
 from labhooks.scan.fit import (
     END,
     GAP,
@@ -29,7 +30,7 @@ from labhooks.scan.fit import (
 from labhooks.sizes import format_size
 from labhooks.text import printable
 
-FORMATS = ("table", "json", "csv")
+FORMATS = ("table", "json", "csv", "html")
 
 
 _BAR_WIDTH = 24
@@ -333,8 +334,46 @@ def write_report(result: ScanResult, fmt: str, stream=None, wide: bool = False) 
         os.dup2(devnull, stream.fileno())
 
 
+def write_report_file(result: ScanResult, fmt: str, path: str, force: bool = False) -> None:
+    """The report in ``path``, whole or not at all: written beside it, then renamed over.
+
+    An existing file is kept unless ``force``: a report is cheap to make again, whatever
+    the file held may not be.
+    """
+    target = os.path.abspath(path)
+    if os.path.isdir(target):
+        raise LabhooksError(f"-o {path}: is a folder; name a file")
+    if os.path.lexists(target) and not force:
+        raise LabhooksError(f"-o {path}: the file exists; remove it, choose another name or add --force")
+    folder = os.path.dirname(target)
+    if not os.path.isdir(folder):
+        raise LabhooksError(f"-o {path}: no folder {folder}")
+    import tempfile
+
+    try:
+        fd, scratch = tempfile.mkstemp(prefix=".labhooks-scan-", suffix=".part", dir=folder)
+    except OSError as exc:
+        raise LabhooksError(f"-o {path}: cannot write in {folder} ({exc.strerror})") from None
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(scratch, 0o666 & ~umask)  # what a plain redirect would make, not mkstemp's 0600
+        with open(fd, "w", encoding="utf-8", errors="surrogateescape", newline="") as out:
+            _write(result, fmt, out, wide=True)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(scratch, target)
+    except BaseException:
+        os.unlink(scratch)
+        raise
+
+
 def _write(result: ScanResult, fmt: str, stream, wide: bool) -> None:
-    if fmt == "json":
+    if fmt == "html":
+        from labhooks.scan.html import render_html
+
+        stream.write(render_html(result))
+    elif fmt == "json":
         stream.write(render_json(result) + "\n")
     elif fmt == "csv":
         stream.write(render_csv(result))
