@@ -81,8 +81,12 @@ def shorten(text: str, width: int, how: str) -> str:
         room = width - cell_width(mark + count)
         if room >= 4:
             return shorten(head, room, how) + mark + count
-    # Middle: the end (a file name) matters more than the start (the top folder).
+    # Middle: the end matters more than the start (the top folder), and the file name
+    # most: it stays whole whenever a little of the start can still be shown.
     tail = (width - 1) * 2 // 3
+    name = "/" + text.rpartition("/")[2]
+    if tail < cell_width(name) <= width - 4:
+        tail = cell_width(name)
     return _cut(text, width - 1 - tail, False) + ELLIPSIS + _cut(text, tail, True)
 
 

@@ -163,7 +163,7 @@ def summary_line(summary: Summary) -> str:
     line = "; ".join(parts)
     if summary.max is not None:
         count = summary.over_max_blobs
-        line += (f"\nstripping blobs over {format_size(summary.max)} would remove "
+        line += (f"\nstripping blobs of {format_size(summary.max)} or more would remove "
                  f"{count:,} blob{'' if count == 1 else 's'}, {format_size(summary.over_max_bytes)}")
         if summary.over_max_unknown:
             line += f" (and maybe some of the {summary.over_max_unknown:,} of unknown size)"
@@ -194,7 +194,7 @@ _BLOB_COLUMNS = [
     Column("DATE", drop=5),
     Column("AUTHOR", END, least=8, drop=2),
     Column("SUBJECT", END, least=10, drop=3),
-    Column("PATHS", MIDDLE, least=20),
+    Column("PATHS", MIDDLE, least=24),
 ]
 
 
@@ -204,24 +204,26 @@ _ID_WIDTH = 10
 _FULL_VALUES = "--wide, --format json or csv show every column in full"
 
 
-def _paths_cell(paths: list[str], wide: bool) -> str:
+def _paths_cell(paths: list[str], all_paths: bool) -> str:
     shown = [printable(_printable(p)) for p in paths]
-    if wide or len(shown) < 2:
+    if all_paths or len(shown) < 2:
         return ", ".join(shown)
     # One path, shortened if need be, and how many more: the table stays one line.
     return f"{shown[0]}{MORE_MARK}{len(shown) - 1} more"
 
 
-def _blob_rows(records: list[BlobRecord], wide: bool = True) -> list[list[str]]:
+def _blob_rows(records: list[BlobRecord], full: bool, fitted: bool) -> list[list[str]]:
+    """``full``: whole ids and subjects (--wide); ``fitted``: one path and a count of the
+    others, since the row must fit a terminal line."""
     rows = []
     for rank, r in enumerate(records, 1):
         c = r.commit
         rows.append([
-            str(rank), format_size(r.size), r.oid if wide else r.oid[:_ID_WIDTH], _yes(r.at_head),
-            _yes(r.lfs_pointer), (c.oid if wide else c.oid[:_ID_WIDTH]) if c else "",
+            str(rank), format_size(r.size), r.oid if full else r.oid[:_ID_WIDTH], _yes(r.at_head),
+            _yes(r.lfs_pointer), (c.oid if full else c.oid[:_ID_WIDTH]) if c else "",
             _short_date(c.date) if c else "", printable(c.author) if c else "",
-            (printable(c.subject) if wide else _clip(printable(c.subject), _SUBJECT_WIDTH)) if c else "",
-            _paths_cell(r.paths, wide),
+            (printable(c.subject) if full else _clip(printable(c.subject), _SUBJECT_WIDTH)) if c else "",
+            _paths_cell(r.paths, all_paths=not fitted),
         ])
     return rows
 
@@ -247,11 +249,12 @@ def _group_columns(by: str, bars: bool) -> list[Column]:
     return columns
 
 
-def _table(result: ScanResult, width: int | None, bars: bool) -> tuple[str, Fitted]:
-    """The title and the table fitted to ``width`` (None: every value in full)."""
+def _table(result: ScanResult, width: int | None, bars: bool, full: bool) -> tuple[str, Fitted]:
+    """The title and the table fitted to ``width`` (None: not fitted)."""
     by = result.summary.by
     if by == "blob":
-        title, columns, rows = "Biggest blobs", _BLOB_COLUMNS, _blob_rows(result.records, wide=width is None)
+        title, columns = "Biggest blobs", _BLOB_COLUMNS
+        rows = _blob_rows(result.records, full=full, fitted=width is not None)
     else:
         title, columns, rows = f"Weight by {by}", _group_columns(by, bars), _group_rows(result.records)
         if not bars:
@@ -277,11 +280,11 @@ def _wrapped(text: str, width: int | None) -> str:
                      for line in text.splitlines())
 
 
-def render_plain(result: ScanResult, width: int | None = None) -> str:
+def render_plain(result: ScanResult, width: int | None = None, full: bool = False) -> str:
     summary = result.summary
     note = ""
     if result.records:
-        _, fitted = _table(result, width, bars=False)
+        _, fitted = _table(result, width, bars=False, full=full)
         body = "\n".join(plain_lines(fitted))
         note = dropped_note(fitted.dropped, _FULL_VALUES)
     else:
@@ -290,7 +293,7 @@ def render_plain(result: ScanResult, width: int | None = None) -> str:
     return f"{body}\n{_wrapped(tail, width)}\n"
 
 
-def print_rich(result: ScanResult, stream, width: int | None = None) -> None:
+def print_rich(result: ScanResult, stream, width: int | None = None, full: bool = False) -> None:
     from rich import box
     from rich.bar import Bar
     from rich.console import Console
@@ -301,10 +304,12 @@ def print_rich(result: ScanResult, stream, width: int | None = None) -> None:
         Console(file=stream, highlight=False, width=width).print("no blobs to show")
         Console(file=stream, highlight=False, width=width).print(summary_line(summary), markup=False)
         return
-    title, fitted = _table(result, width, bars=True)
+    title, fitted = _table(result, width, bars=True, full=full)
     # Unfitted (--wide, or not a terminal): as wide as the table, so rich folds nothing.
     table_width = sum(fitted.widths) + GAP * (len(fitted.widths) - 1)
-    console = Console(file=stream, highlight=False, width=width or max(table_width, 80))
+    console = Console(file=stream, highlight=False, width=width)
+    if width is None:
+        console.width = max(table_width, console.width)
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False,
                   pad_edge=False, padding=(0, GAP - 1, 0, 0))  # + the box's one-blank divider = GAP
     for column, column_width in zip(fitted.columns, fitted.widths):
@@ -359,7 +364,7 @@ def write_report_file(result: ScanResult, fmt: str, path: str, force: bool = Fal
         os.umask(umask)
         os.chmod(scratch, 0o666 & ~umask)  # what a plain redirect would make, not mkstemp's 0600
         with open(fd, "w", encoding="utf-8", errors="surrogateescape", newline="") as out:
-            _write(result, fmt, out, wide=True)
+            _write(result, fmt, out, wide=False)
             out.flush()
             os.fsync(out.fileno())
         os.replace(scratch, target)
@@ -380,6 +385,6 @@ def _write(result: ScanResult, fmt: str, stream, wide: bool) -> None:
     else:
         width = None if wide else terminal_width(stream)
         if use_rich(stream):
-            print_rich(result, stream, width)
+            print_rich(result, stream, width, full=wide)
         else:
-            stream.write(render_plain(result, width))
+            stream.write(render_plain(result, width, full=wide))
