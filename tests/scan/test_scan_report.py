@@ -9,11 +9,12 @@ import json
 import os
 import pty
 import re
+import select
 import shutil
 import struct
 import subprocess
-import sys
 import termios
+import threading
 from html.parser import HTMLParser
 
 import pytest
@@ -66,25 +67,30 @@ def scan_json(repo: Repo, *args: str) -> tuple[list[dict], dict]:
 
 
 def in_terminal(repo: Repo, columns: int, *args: str, env: dict | None = None) -> str:
-    """``labhooks ARGS`` with stdout and stderr on a real pseudo-terminal of ``columns``."""
+    """``labhooks ARGS`` with stdout on a real pseudo-terminal ``columns`` wide (an empty
+    NO_COLOR or COLUMNS in ``env`` counts as unset, for Python and rich alike)."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
-    environment = {**os.environ, "COLUMNS": str(columns), "TERM": "xterm-256color", **(env or {})}
-    environment = {k: v for k, v in environment.items() if v is not None}
-    proc = subprocess.Popen([sys.executable, "-m", "labhooks", *args], cwd=repo.path, stdin=slave,
-                            stdout=slave, stderr=slave, env=environment, close_fds=True)
-    os.close(slave)
+    done: dict = {}
+    environment = {"COLUMNS": str(columns), "TERM": "xterm-256color", **(env or {})}
+
+    def run() -> None:
+        done["proc"] = labhooks(*args, cwd=repo.path, env=environment, stdout=slave, timeout=120)
+
+    worker = threading.Thread(target=run)
+    worker.start()
     chunks = []
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # EIO: the terminal's last writer has gone
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(master)
-    assert proc.wait(timeout=60) == 0, b"".join(chunks).decode("utf-8", "replace")
+    try:
+        # read while it writes: a terminal holds only a few KiB before the writer blocks
+        while worker.is_alive() or select.select([master], [], [], 0)[0]:
+            if select.select([master], [], [], 0.05)[0]:
+                chunks.append(os.read(master, 65536))
+    finally:
+        worker.join()
+        os.close(slave)
+        os.close(master)
+    proc = done["proc"]
+    assert proc.returncode == 0, proc.stderr
     return _ANSI.sub("", b"".join(chunks).decode("utf-8")).replace("\r\n", "\n")
 
 
@@ -97,7 +103,7 @@ def _cells(line: str) -> int:
 @pytest.mark.parametrize("columns", [60, 80, 120])
 @pytest.mark.parametrize("colour", ["rich", "plain"])
 def test_blob_table_fits_the_terminal(lab, columns, colour):
-    env = {"NO_COLOR": None if colour == "rich" else "1"}
+    env = {"NO_COLOR": "" if colour == "rich" else "1"}
     out = in_terminal(lab, columns, "scan", "--no-progress", env=env)
     lines = out.splitlines()
     assert lines, out
@@ -117,13 +123,13 @@ def test_blob_table_fits_the_terminal(lab, columns, colour):
 
 
 def test_a_real_terminal_size_is_used_without_columns(lab):
-    out = in_terminal(lab, 70, "scan", "--no-progress", env={"COLUMNS": None, "NO_COLOR": "1"})
+    out = in_terminal(lab, 70, "scan", "--no-progress", env={"COLUMNS": "", "NO_COLOR": "1"})
     assert max(map(_cells, out.splitlines())) <= 70
 
 
 @pytest.mark.parametrize("by", ["path", "dir", "author"])
 def test_group_tables_fit_the_terminal(lab, by):
-    out = in_terminal(lab, 60, "scan", "--no-progress", "--by", by, env={"NO_COLOR": None})
+    out = in_terminal(lab, 60, "scan", "--no-progress", "--by", by, env={"NO_COLOR": ""})
     assert all(_cells(line) <= 60 for line in out.splitlines()), out
     groups, _ = scan_json(lab, "--by", by)
     assert format_size(groups[0]["bytes"]) in out
