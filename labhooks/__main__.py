@@ -1,4 +1,5 @@
-"""The console scripts ``labhooks`` and ``labhooks-check-large``, and ``python -m labhooks``.
+"""The console scripts ``labhooks``, ``labhooks-check-large`` and ``labhooks-check-book``,
+and ``python -m labhooks``: each ends in :func:`labhooks.errors.run`.
 
 ``check-large`` runs on every commit and push and owns its own argument parser, so it
 goes straight to the guard; every other command goes through the click application
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from labhooks.errors import LabhooksError
+from labhooks.errors import LabhooksError, run
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from labhooks import cli
 
-        return cli.main(args, obj={"store_listing": listing})
+        return run(lambda: cli.main(args, obj={"store_listing": listing}))
     finally:
         if listing is not None:
             listing.close()

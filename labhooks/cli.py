@@ -12,7 +12,7 @@ import sys
 import click
 
 from labhooks import __version__
-from labhooks.errors import LabhooksError
+from labhooks.errors import LabhooksError, exit_code_for
 
 # command name -> "module:attribute" of a click command
 COMMANDS = {
@@ -40,6 +40,14 @@ SHORT_HELP = {
 }
 
 
+class _OutputFailed(Exception):
+    """An OSError carried past click, which would turn a closed pipe into exit 1."""
+
+    def __init__(self, error: OSError):
+        super().__init__(str(error))
+        self.error = error
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx):
         return list(COMMANDS)
@@ -62,12 +70,24 @@ class LazyGroup(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
+    def make_context(self, *args, **kwargs):
+        try:  # --help and --version print while the group's options are parsed
+            return super().make_context(*args, **kwargs)
+        except OSError as exc:
+            raise _OutputFailed(exc) from None
+
     def invoke(self, ctx):
+        # Mapped here, before click turns an interrupt into a bare Abort and a closed pipe
+        # into exit 1, so every command fails the same way (labhooks.errors).
         try:
-            return super().invoke(ctx)
-        except KeyboardInterrupt:  # before click turns it into a generic Abort
-            click.echo("labhooks: interrupted", err=True)
-            ctx.exit(130)
+            rv = super().invoke(ctx)
+            sys.stdout.flush()
+            return rv
+        except (LabhooksError, OSError, KeyboardInterrupt) as exc:
+            code = exit_code_for(exc)
+            if code is None:
+                raise
+            ctx.exit(code)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -85,6 +105,8 @@ def main(argv: list[str] | None = None, obj: dict | None = None) -> int:
     the object store it started early, which it closes)."""
     try:
         rv = cli.main(args=argv, prog_name="labhooks", standalone_mode=False, obj=obj or {})
+    except _OutputFailed as exc:
+        return exit_code_for(exc.error) or 1
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except SystemExit as exc:  # argparse-based hooks (check-large) exit on --help
@@ -100,9 +122,6 @@ def main(argv: list[str] | None = None, obj: dict | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("labhooks: aborted", err=True)
         return 1
-    except LabhooksError as exc:
-        click.echo(f"labhooks: {exc.message}", err=True)
-        return exc.exit_code
     return rv if isinstance(rv, int) else 0
 
 

@@ -16,8 +16,8 @@ GiB = 1024**3
 @dataclass(frozen=True)
 class ForgeLimits:
     name: str
-    file_warning: int | None  # a push holding a bigger file is accepted with a warning
-    file_limit: int  # a push holding a bigger file is refused
+    file_warning: int | None  # a push holding a file this big or bigger gets a warning
+    file_limit: int  # a push holding a file this big or bigger is refused (labhooks.sizes.reaches)
     push_limit: int | None  # one push may carry at most this much
     repo_recommended: int | None  # the size the forge asks repositories to stay under
     source: str  # where the forge documents these figures

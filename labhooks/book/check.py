@@ -4,6 +4,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from labhooks import errors
 from labhooks.book.checks import CHECKS
 from labhooks.book.quarto import find_book_root
 from labhooks.book.view import BookView, Problem, ls_files
@@ -95,12 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         help="also check untracked files git does not ignore (default: only what a commit holds)",
     )
     args = parser.parse_args(argv)
-    try:
-        # As a hook, an untracked draft must not block an unrelated commit.
-        return run(args.paths, staged_only=not args.include_untracked)
-    except LabhooksError as exc:
-        print(f"labhooks: {exc.message}", file=sys.stderr)
-        return exc.exit_code
+    # As a hook, an untracked draft must not block an unrelated commit.
+    return errors.run(lambda: run(args.paths, staged_only=not args.include_untracked))
 
 
 if __name__ == "__main__":

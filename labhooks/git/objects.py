@@ -136,7 +136,12 @@ def blobs_at_least(revs: Iterable[str], threshold: int, cwd=None) -> BlobQuery:
                         found[oid] = ObjectRecord(oid, "blob", size, path)
     finally:
         pipe.close()
-    return BlobQuery(sorted(found.values(), key=lambda r: (-r.size, r.oid)), missing)
+    return BlobQuery(biggest_first(found.values()), missing)
+
+
+def biggest_first(records: Iterable[ObjectRecord]) -> list[ObjectRecord]:
+    """Sized records biggest first, equal sizes by id, so every listing reads the same."""
+    return sorted(records, key=lambda r: (-(r.size or 0), r.oid))
 
 
 def batch_check(oids: Iterable[str], cwd=None) -> dict[str, ObjectRecord]:

@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from labhooks.errors import LabhooksError
+from labhooks.errors import LabhooksError, writing
 from labhooks.git.repo import ensure_repo, hooks_dir
 
 MARKER = "labhooks-managed-hook"
@@ -87,7 +87,8 @@ def install(cwd=None, *, server: bool = False, chain_unknown: bool = False,
         if owner not in ("absent", "labhooks") and (chained.exists() or chained.is_symlink()):
             raise LabhooksError(f"both {target} and {chained} exist; move one of them away first", 2)
         plans.append((name, target, chained, owner))
-    directory.mkdir(parents=True, exist_ok=True)
+    with writing(directory):
+        directory.mkdir(parents=True, exist_ok=True)
     changes = []
     for name, target, chained, owner in plans:
         text = render_hook(name, python)
@@ -96,7 +97,8 @@ def install(cwd=None, *, server: bool = False, chain_unknown: bool = False,
         elif owner == "labhooks":
             action = "updated"
         else:
-            os.replace(target, chained)
+            with writing(target):
+                os.replace(target, chained)
             action = f"chained {owner or 'existing hook'}"
         _write_executable(target, text)
         changes.append(HookChange(name, target, action, chained if chained.exists() else None))
@@ -113,9 +115,12 @@ def uninstall(cwd=None, *, server: bool = False) -> list[HookChange]:
         if not target.exists() or identify(target) != "labhooks":
             changes.append(HookChange(name, target, "absent"))
             continue
-        target.unlink()
-        if chained.exists() or chained.is_symlink():
-            os.replace(chained, target)
+        restoring = chained.exists() or chained.is_symlink()
+        with writing(target):
+            target.unlink()
+            if restoring:
+                os.replace(chained, target)
+        if restoring:
             changes.append(HookChange(name, target, f"restored {identify(target) or 'previous hook'}"))
         else:
             changes.append(HookChange(name, target, "removed"))
@@ -124,6 +129,10 @@ def uninstall(cwd=None, *, server: bool = False) -> list[HookChange]:
 
 def _write_executable(target: Path, text: str) -> None:
     tmp = target.with_name(target.name + ".labhooks-tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.chmod(0o755)
-    os.replace(tmp, target)
+    with writing(target):
+        try:
+            tmp.write_text(text, encoding="utf-8")
+            tmp.chmod(0o755)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)

@@ -3,15 +3,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from labhooks.errors import LabhooksError
+from labhooks.errors import EXIT_FINDINGS, LabhooksError, run
+from labhooks.git.process import run_git
 from labhooks.git.store import StoreListing
 from labhooks.guard.checks import check_all, check_pre_receive, check_push, check_staged
 from labhooks.guard.report import print_report
-from labhooks.sizes import parse_size
+from labhooks.sizes import SizeError, parse_size
 
 DEFAULT_MAX = "100M"
-
-
 DEFAULT_WARN = "50M"
 
 
@@ -50,10 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="push mode: the remote being pushed to (a pre-push hook's first argument); "
         "its remote-tracking refs count as already pushed",
     )
-    parser.add_argument("--max", default=DEFAULT_MAX, metavar="SIZE",
-                        help=f"refuse blobs of at least SIZE (default {DEFAULT_MAX})")
-    parser.add_argument("--warn", default=DEFAULT_WARN, metavar="SIZE",
-                        help=f"print a warning, exit 0, for blobs of at least SIZE (default {DEFAULT_WARN}; 0 turns warnings off)")
+    parser.add_argument("--max", metavar="SIZE",
+                        help=f"refuse blobs of SIZE or more (default: git config labhooks.maxsize, else {DEFAULT_MAX})")
+    parser.add_argument("--warn", metavar="SIZE",
+                        help="print a warning, exit 0, for blobs of SIZE or more (default: git config "
+                        f"labhooks.warnsize, else {DEFAULT_WARN}; 0 turns warnings off)")
     parser.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                         help="allow blobs whose every path matches GLOB (on the full path or the "
                         "file name; '*' crosses '/'); repeatable")
@@ -63,31 +63,59 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None, *, store_listing: StoreListing | None = None) -> int:
     """``store_listing``: a sizes-only listing of the store that the caller started early,
     for ``--all`` (closed once used; the caller closes it in any case)."""
-    try:
-        args = build_parser().parse_args(argv)
-        max_size = parse_size(args.max)
-        warn_size = parse_size(args.warn)
-        if max_size <= 0:
-            raise LabhooksError(f"--max must be more than 0 bytes, got {args.max!r}", 2)
-        if args.files and (args.push or args.all or args.pre_receive):
-            raise LabhooksError("FILE arguments are for commit mode; leave them out with --push, --all or --pre-receive", 2)
-        warn = warn_size if 0 < warn_size < max_size else None
-        if args.push:
-            report = check_push(max_size, warn, args.exclude, remote=args.remote)
-        elif args.all:
-            report = check_all(max_size, warn, args.exclude, listing=store_listing)
-        elif args.pre_receive:
-            report = check_pre_receive(max_size, warn, args.exclude, sys.stdin.buffer.read())
+    return run(lambda: _check(argv, store_listing))
+
+
+def _check(argv: list[str] | None, store_listing: StoreListing | None) -> int:
+    args = build_parser().parse_args(argv)
+    max_size, warn_size = limits(args.max, args.warn)
+    if args.files and (args.push or args.all or args.pre_receive):
+        raise LabhooksError("FILE arguments are for commit mode; leave them out with --push, --all or --pre-receive", 2)
+    warn = warn_size if 0 < warn_size < max_size else None
+    if args.push:
+        report = check_push(max_size, warn, args.exclude, remote=args.remote)
+    elif args.all:
+        report = check_all(max_size, warn, args.exclude, listing=store_listing)
+    elif args.pre_receive:
+        report = check_pre_receive(max_size, warn, args.exclude, sys.stdin.buffer.read())
+    else:
+        report = check_staged(args.files, max_size, warn, args.exclude)
+    print_report(report)
+    return EXIT_FINDINGS if report.errors else 0
+
+
+def limits(max_option: str | None, warn_option: str | None) -> tuple[int, int]:
+    """(max, warn) in bytes: the options, else ``git config labhooks.maxsize/warnsize``,
+    else the defaults; an error names whichever the value came from."""
+    configured = _configured_limits() if max_option is None or warn_option is None else {}
+    sizes = []
+    for option, key, default in (("--max", "labhooks.maxsize", DEFAULT_MAX),
+                                 ("--warn", "labhooks.warnsize", DEFAULT_WARN)):
+        given = max_option if option == "--max" else warn_option
+        if given is not None:
+            text, source = given, option
+        elif key in configured:
+            text, source = configured[key], f"git config {key}"
         else:
-            report = check_staged(args.files, max_size, warn, args.exclude)
-        print_report(report)
-        return 1 if report.errors else 0
-    except LabhooksError as exc:
-        print(f"labhooks: {exc.message}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("labhooks: interrupted", file=sys.stderr)
-        return 130
+            text, source = default, option
+        try:
+            size = parse_size(text)
+        except SizeError as exc:
+            raise LabhooksError(f"{source}: {exc.message}") from None
+        if option == "--max" and size <= 0:
+            raise LabhooksError(f"{source} must be more than 0 bytes, got {text!r}")
+        sizes.append(size)
+    return sizes[0], sizes[1]
+
+
+def _configured_limits() -> dict[str, str]:
+    """The size settings of the repository we are in (none outside one); the last wins."""
+    proc = run_git(["config", "--get-regexp", r"^labhooks\.(max|warn)size$"], check=False)
+    settings = {}
+    for line in proc.stdout.splitlines():
+        key, _, value = line.partition(" ")
+        settings[key.lower()] = value.strip()
+    return settings
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ TEMPLATE_SUFFIX = ".jinja"
 METADATA_FILE = "template.yaml"
 # The common limit for one path segment (ext4, APFS, NTFS); longer names fail mid-write.
 MAX_NAME_BYTES = 255
+_STAGING_PREFIX = ".labhooks-render-"
 
 
 def templates_root() -> Path:
@@ -218,6 +219,17 @@ def _place(staged: Path, final: Path) -> None:
         shutil.copymode(staged, final)
 
 
+def _as_the_user_named_it(path, target: Path) -> Path:
+    """A failing path inside our staging folder, said as the file it was to become."""
+    if path is None:
+        return target
+    path = Path(path)
+    for depth, part in enumerate(path.parts):
+        if part.startswith(_STAGING_PREFIX):
+            return target.joinpath(*path.parts[depth + 1:])
+    return path
+
+
 def render(
     template: str,
     target: Path | str,
@@ -273,7 +285,7 @@ def render(
         # access anywhere else (a book's parent folder may be read-only).
         staging_parent = target if target.is_dir() else target.parent
         staging_parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".labhooks-render-", dir=staging_parent))
+        staging = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=staging_parent))
         for (source, dest, _), content in zip(entries, contents):
             out = staging / dest
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -316,7 +328,7 @@ def render(
             where = exc.filename2 or exc.filename
             raise LabhooksError(f"{where} appeared while writing: nothing was written") from None
         if isinstance(exc, OSError):
-            where = exc.filename2 or exc.filename or target
+            where = _as_the_user_named_it(exc.filename2 or exc.filename, target)
             raise LabhooksError(f"cannot write {where}: {exc.strerror or exc}; nothing was written") from None
         raise
     finally:

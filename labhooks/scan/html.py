@@ -19,7 +19,7 @@ from html import escape
 
 from labhooks.forges import GITHUB
 from labhooks.scan.records import BlobRecord, Figures, ScanResult
-from labhooks.sizes import format_size
+from labhooks.sizes import format_size, reaches
 from labhooks.text import printable
 
 _TREE_W, _TREE_H = 960, 540
@@ -276,7 +276,7 @@ def forge_svg(result: ScanResult) -> str:
     for i, (key, what, value, limit, warning, why) in enumerate(rows):
         y = 8 + i * row_h
         scale = _FORGE_W / (max(value, limit) * 1.1 or 1)
-        state = "over" if value >= limit else ("warn" if warning and value >= warning else "ok")
+        state = "over" if reaches(value, limit) else ("warn" if warning and reaches(value, warning) else "ok")
         out.append(f'<g class="forge {state}" data-figure="{key}" data-value="{value}" data-limit="{limit}">'
                    f'<title>{escape(why)}</title>'
                    f'<text x="0" y="{y + 10}">{escape(what)}: {format_size(value)} of {format_size(limit)}</text>'

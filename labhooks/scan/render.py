@@ -330,13 +330,8 @@ def print_rich(result: ScanResult, stream, width: int | None = None, full: bool 
 
 def write_report(result: ScanResult, fmt: str, stream=None, wide: bool = False) -> None:
     stream = stream or sys.stdout
-    try:
-        _write(result, fmt, stream, wide)
-        stream.flush()
-    except BrokenPipeError:
-        # The reader (``| head``) has seen enough; that is not an error.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, stream.fileno())
+    _write(result, fmt, stream, wide)
+    stream.flush()
 
 
 def write_report_file(result: ScanResult, fmt: str, path: str, force: bool = False) -> None:

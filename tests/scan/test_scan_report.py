@@ -337,19 +337,13 @@ def test_scan_check_large_and_clean_large_agree(lab):
         assert f"{size}  {blob['oid'][:10]}  {paths}  added in {commit} " in theirs[0]
 
 
-def test_a_blob_of_exactly_size_is_over_size_for_scan_and_check_large(lab):
+def test_a_blob_of_exactly_size_is_over_size_for_all_three(lab):
     lab.big("exact.bin", 1 * MiB, seed=7)
     commit_on(lab, "exactly one MiB", "2024-04-01T10:00:00+00:00")
     blobs, summary = scan_json(lab, "--max", "1M")
     assert "exact.bin" in {b["paths"][0] for b in blobs}
     guard = labhooks("check-large", "--all", "--max", "1M", "--warn", "0", cwd=lab.path)
     assert len([line for line in guard.stdout.splitlines() if line.startswith("  exact.bin  ")]) == 1
-
-
-@pytest.mark.xfail(strict=True, reason="clean-large --max SIZE strips blobs strictly bigger than SIZE "
-                   "(its backends' --strip-blobs-bigger-than), scan and check-large count SIZE or more")
-def test_clean_large_plans_a_blob_of_exactly_size(lab):
-    lab.big("exact.bin", 1 * MiB, seed=7)
-    commit_on(lab, "exactly one MiB", "2024-04-01T10:00:00+00:00")
     _, planned = _clean_plan(lab, "1M")
-    assert any("  exact.bin  added in " in line for line in planned)
+    assert len([line for line in planned if "  exact.bin  added in " in line]) == 1
+    assert len(planned) == len(blobs) == summary["over_max"]["blobs"]
