@@ -173,7 +173,8 @@ def _periods(weights: list[CommitWeight], rank) -> list[Period]:
     months = sorted({w.commit.date[:7] for w in weights})
     if not months:
         return []
-    span = _month_number(months[-1]) - _month_number(months[0]) + 1
+    start, end = (_month_number(m) or 0 for m in (months[0], months[-1]))  # dated: never None
+    span = end - start + 1
     by_year = span > _MAX_MONTHS
     width = 4 if by_year else 7
     grouped: dict[str, list[CommitWeight]] = {}
@@ -183,7 +184,6 @@ def _periods(weights: list[CommitWeight], rank) -> list[Period]:
         first, last = int(months[0][:4]), int(months[-1][:4])
         keys = [f"{year:04d}" for year in range(first, last + 1)]
     else:
-        start = _month_number(months[0])
         keys = [f"{(start + i) // 12:04d}-{(start + i) % 12 + 1:02d}" for i in range(span)]
     periods, cumulative = [], 0
     for key in keys:

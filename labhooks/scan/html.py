@@ -15,6 +15,7 @@ carries its exact numbers in ``data-`` attributes, which the tests compare with
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
 from labhooks.forges import GITHUB
@@ -71,7 +72,10 @@ def _worst(row: list[float], side: float) -> float:
     return max(max(row) * side * side / (total * total), total * total / (side * side * min(row)))
 
 
-def squarify(values: list[float], x: float, y: float, w: float, h: float) -> list[tuple[float, float, float, float]]:
+Box = tuple[float, float, float, float]  # x, y, width, height
+
+
+def squarify(values: Sequence[float], x: float, y: float, w: float, h: float) -> list[Box]:
     """Rectangles for ``values`` (biggest first, all > 0) filling the box, as square as
     the squarified treemap algorithm (Bruls, Huizing, van Wijk 2000) makes them."""
     total = sum(values)
@@ -151,7 +155,7 @@ def _lay_out(node: _Node, box, out: list[str]) -> None:
         x, y, w, h = x + 1, y + _LABEL_H, w - 2, h - _LABEL_H - 1
     children = sorted((c for c in node.children.values() if c.bytes > 0), key=lambda c: (-c.bytes, c.name))
     area_per_byte = w * h / node.bytes
-    shown = []
+    shown: list[_Node] = []
     for child in children:
         if len(shown) >= _MAX_TILES_PER_FOLDER or child.bytes * area_per_byte < _MIN_TILE_AREA:
             break
@@ -185,7 +189,8 @@ def treemap_svg(figures: Figures) -> str:
 
 def growth_svg(figures: Figures) -> str:
     periods = figures.periods
-    out = [f'<svg id="growth" viewBox="0 0 {_GROWTH_W} {_GROWTH_H}" width="{_GROWTH_W}" height="{_GROWTH_H}" role="img">']
+    out = [f'<svg id="growth" viewBox="0 0 {_GROWTH_W} {_GROWTH_H}" width="{_GROWTH_W}" '
+           f'height="{_GROWTH_H}" role="img">']
     if not periods:
         out.append('<text x="10" y="20">no dated commits add blobs</text></svg>')
         return "".join(out)
@@ -196,7 +201,8 @@ def growth_svg(figures: Figures) -> str:
     final = periods[-1].cumulative or 1
     out.append(f'<line class="axis" x1="{left}" y1="{bottom}" x2="{left + plot_w}" y2="{bottom}"/>')
     out.append(f'<text class="axis-label" x="{left - 4}" y="{top + 10}" text-anchor="end">{format_size(most)}</text>')
-    out.append(f'<text class="axis-label cumulative" x="{left + plot_w + 4}" y="{top + 10}">{format_size(final)}</text>')
+    out.append(f'<text class="axis-label cumulative" x="{left + plot_w + 4}" y="{top + 10}">'
+               f'{format_size(final)}</text>')
     points = []
     for i, period in enumerate(periods):
         bar = period.bytes / most * plot_h
@@ -208,7 +214,8 @@ def growth_svg(figures: Figures) -> str:
         commits = " ".join(w.commit.oid for w in period.top)
         out.append(f'<g class="period" data-period="{period.key}" data-bytes="{period.bytes}" '
                    f'data-cumulative="{period.cumulative}" data-top-commits="{commits}"><title>{escape(title)}</title>'
-                   f'<rect x="{x:.2f}" y="{bottom - bar:.2f}" width="{max(step - 1, 0.5):.2f}" height="{bar:.2f}"/></g>')
+                   f'<rect x="{x:.2f}" y="{bottom - bar:.2f}" width="{max(step - 1, 0.5):.2f}" '
+                   f'height="{bar:.2f}"/></g>')
         points.append(f"{x + step / 2:.2f},{bottom - period.cumulative / final * plot_h:.2f}")
     out.append(f'<polyline class="cumulative" points="{" ".join(points)}"/>')
     for i in sorted({0, len(periods) // 2, len(periods) - 1}):
@@ -239,13 +246,16 @@ def blobs_table(records: list[BlobRecord]) -> str:
     for rank, r in enumerate(records, 1):
         c = r.commit
         paths = "<br>".join(escape(_shown(p)) for p in r.paths)
-        commit = (f'<td><code title="{c.oid}">{c.oid[:10]}</code></td><td>{escape(c.date[:10])}</td>'
-                  f'<td>{escape(_shown(c.author))}</td><td>{escape(_shown(c.subject))}</td>') if c else '<td colspan="4">(no commit)</td>'
+        commit = '<td colspan="4">(no commit)</td>'
+        if c:
+            commit = (f'<td><code title="{c.oid}">{c.oid[:10]}</code></td><td>{escape(c.date[:10])}</td>'
+                      f'<td>{escape(_shown(c.author))}</td><td>{escape(_shown(c.subject))}</td>')
         size = "" if r.size is None else str(r.size)
         rows.append(f'<tr data-oid="{r.oid}" data-size="{size}" data-commit="{c.oid if c else ""}" '
                     f'data-at-head="{str(r.at_head).lower()}"><td class="num">{rank}</td>'
                     f'<td class="num" data-sort="{size or -1}">{format_size(r.size)}</td><td>{paths}</td>'
-                    f'<td>{"yes" if r.at_head else "no"}</td><td><code title="{r.oid}">{r.oid[:10]}</code></td>{commit}</tr>')
+                    f'<td>{"yes" if r.at_head else "no"}</td><td><code title="{r.oid}">{r.oid[:10]}</code></td>'
+                    f'{commit}</tr>')
     return ('<table id="top-blobs" class="sortable"><thead><tr><th>#</th><th>size</th><th>paths</th>'
             '<th>at HEAD</th><th>blob</th><th>introduced by</th><th>date</th><th>author</th><th>subject</th>'
             f'</tr></thead><tbody>{"".join(rows)}</tbody></table>')
@@ -281,7 +291,8 @@ def forge_svg(result: ScanResult) -> str:
                    f'<title>{escape(why)}</title>'
                    f'<text x="0" y="{y + 10}">{escape(what)}: {format_size(value)} of {format_size(limit)}</text>'
                    f'<rect class="bar" x="0" y="{y + 16}" width="{max(value * scale, 1):.1f}" height="14"/>'
-                   f'<line class="limit" x1="{limit * scale:.1f}" y1="{y + 12}" x2="{limit * scale:.1f}" y2="{y + 34}"/>'
+                   f'<line class="limit" x1="{limit * scale:.1f}" y1="{y + 12}" x2="{limit * scale:.1f}" '
+                   f'y2="{y + 34}"/>'
                    f'<text class="axis-label" x="{limit * scale + 4:.1f}" y="{y + 42}">{GITHUB.name} '
                    f'{format_size(limit)}</text>')
         if warning:
@@ -336,6 +347,8 @@ def render_html(result: ScanResult) -> str:
     from labhooks.scan.render import summary_line
 
     figures = result.figures
+    if figures is None:
+        raise ValueError("render_html needs a scan made with figures=True")
     summary = result.summary
     revs = " ".join(summary.revs)
     undated = ""
@@ -349,18 +362,22 @@ def render_html(result: ScanResult) -> str:
 <body>
 <h1>Where the weight in this history is</h1>
 <p id="summary">{escape(summary_line(summary)).replace(chr(10), "<br>")}</p>
-<p class="note">Walked: {escape(_shown(revs))}. Sizes are git's object sizes (uncompressed); the pack on disk is smaller.</p>
+<p class="note">Walked: {escape(_shown(revs))}. Sizes are git's object sizes (uncompressed);
+the pack on disk is smaller.</p>
 <h2>Blob bytes by folder and file</h2>
-<p class="key">Each tile is a path's blobs, every version the history holds.<span style="background:{_HEAD_COLOUR}"></span>still at HEAD<span style="background:{_HISTORY_COLOUR}"></span>in history only (what a rewrite could remove)</p>
+<p class="key">Each tile is a path's blobs, every version the history holds.
+<span style="background:{_HEAD_COLOUR}"></span>still at HEAD
+<span style="background:{_HISTORY_COLOUR}"></span>in history only (what a rewrite could remove)</p>
 {treemap_svg(figures)}
 <h2>Growth: blob bytes added per {"year" if figures.periods and len(figures.periods[0].key) == 4 else "month"}</h2>
-<p class="note">Bars: bytes the month's commits introduced (author dates); line: all bytes added so far. Hover a bar for the commits that added the most.</p>
+<p class="note">Bars: bytes the month's commits introduced (author dates); line: all bytes added so far.
+Hover a bar for the commits that added the most.</p>
 {growth_svg(figures)}
 {undated}
 <h3>Commits that added the most</h3>
 {commits_table(figures)}
 <h2>Biggest blobs{escape(limit)}</h2>
-{blobs_table(result.records)}
+{blobs_table([r for r in result.records if isinstance(r, BlobRecord)])}
 <h2>Against {GITHUB.name}'s limits</h2>
 <p class="note">From {escape(GITHUB.source)}.</p>
 {forge_svg(result)}

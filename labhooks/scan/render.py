@@ -254,9 +254,11 @@ def _table(result: ScanResult, width: int | None, bars: bool, full: bool) -> tup
     by = result.summary.by
     if by == "blob":
         title, columns = "Biggest blobs", _BLOB_COLUMNS
-        rows = _blob_rows(result.records, full=full, fitted=width is not None)
+        blobs = [r for r in result.records if isinstance(r, BlobRecord)]
+        rows = _blob_rows(blobs, full=full, fitted=width is not None)
     else:
-        title, columns, rows = f"Weight by {by}", _group_columns(by, bars), _group_rows(result.records)
+        groups = [r for r in result.records if isinstance(r, GroupRecord)]
+        title, columns, rows = f"Weight by {by}", _group_columns(by, bars), _group_rows(groups)
         if not bars:
             rows = [row[:-1] for row in rows]
     return title, fit(columns, rows, width)
@@ -317,9 +319,10 @@ def print_rich(result: ScanResult, stream, width: int | None = None, full: bool 
                          width=column_width, no_wrap=True, overflow="crop")
     bar_at = next((i for i, c in enumerate(fitted.columns) if c.header == ""), None)
     for row, record in zip(fitted.rows, result.records):
-        cells = list(row)
+        cells: list = list(row)  # text, and a rich Bar in the bar column
         if bar_at is not None:
-            cells[bar_at] = Bar(1.0, 0.0, record.share, width=_BAR_WIDTH, color="magenta")
+            share = record.share if isinstance(record, GroupRecord) else 0.0
+            cells[bar_at] = Bar(1.0, 0.0, share, width=_BAR_WIDTH, color="magenta")
         table.add_row(*cells)
     console.print(table)
     note = dropped_note(fitted.dropped, _FULL_VALUES)

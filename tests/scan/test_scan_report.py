@@ -107,7 +107,7 @@ def test_blob_table_fits_the_terminal(lab, columns, colour):
     out = in_terminal(lab, columns, "scan", "--no-progress", env=env)
     lines = out.splitlines()
     assert lines, out
-    assert all(_cells(line) <= columns for line in lines), "\n".join(l for l in lines if _cells(l) > columns)
+    assert all(_cells(line) <= columns for line in lines), "\n".join(x for x in lines if _cells(x) > columns)
     records, _ = scan_json(lab)
     top = records[0]
     assert top["paths"][0] == TOP_PATH
