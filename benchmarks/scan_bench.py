@@ -160,7 +160,8 @@ def main() -> int:
         ("big", "scan --all", "filter-repo --analyze", 1.0),
     ]
     print("targets (wall-clock ratio of medians):")
-    targets += [(name, "scan --all", "raw", 1.2) for name in args.repo and repos]
+    targets += [(name, "scan --all", "raw", 1.2) for name in args.repo and repos
+                if (name, "scan --all", "raw", 1.2) not in targets]
     for repo, name, base, limit in targets:
         if (repo, name) in med and (repo, base) in med:
             ratio = med[(repo, name)]["wall"] / med[(repo, base)]["wall"]
