@@ -203,9 +203,9 @@ def test_rich_table_with_share_bars_when_colour_is_forced(history):
     assert proc.returncode == 0, proc.stderr
     assert "Weight by ext" in proc.stdout
     assert "\x1b[" in proc.stdout  # styled
-    assert "━" in proc.stdout  # the share bars
+    assert "█" in proc.stdout  # the share bars
     plain = labhooks("scan", "--by", "ext", cwd=history.path, env={"FORCE_COLOR": "1", "NO_COLOR": "1"})
-    assert "\x1b[" not in plain.stdout and "━" not in plain.stdout
+    assert "\x1b[" not in plain.stdout and "█" not in plain.stdout
 
 
 def test_progress_goes_to_stderr_only(history):
@@ -291,7 +291,7 @@ def test_max_summary_agrees_with_check_large_all(history):
     assert {oid: r["size"] for oid, r in over.items()} == expected
     assert summary["over_max"] == {"blobs": len(expected), "bytes": sum(expected.values()), "unknown": 0}
     table = labhooks("scan", "--max", "1M", cwd=history.path).stdout
-    assert (f"stripping blobs over {format_size(MiB)} would remove {len(expected)} blobs, "
+    assert (f"stripping blobs of {format_size(MiB)} or more would remove {len(expected)} blobs, "
             f"{format_size(sum(expected.values()))}") in table
 
     rc, lines = _check_large_findings(history, "1M")
