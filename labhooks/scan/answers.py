@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 from array import array
+from collections.abc import Callable
 
 from labhooks.git.objects import (
     LFS_POINTER_MAX,
@@ -93,7 +94,8 @@ def group_blobs(table: BlobTable, rows: list[int], by: str, top: int | None) -> 
         key_of_id = authors
         ids = array("l", (i if i >= 0 else len(authors) - 1 for i in table.commit_ids))
     else:
-        keyer = {"path": str, "ext": extension_of, "dir": directory_of}[by]
+        keyers: dict[str, Callable[[str], str]] = {"path": str, "ext": extension_of, "dir": directory_of}
+        keyer = keyers[by]
         # Group keys are text for polars: bytes that are not UTF-8 become \xNN.
         key_of_id = [keyer(p.decode("utf-8", "backslashreplace")) for p in table.paths]
         ids = table.path_ids

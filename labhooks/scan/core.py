@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Callable, Iterable
 
 from labhooks.errors import LabhooksError
@@ -15,6 +16,8 @@ from labhooks.scan.records import (
     _UNKNOWN,
     DEFAULT_TOP,
     GROUPINGS,
+    BlobRecord,
+    GroupRecord,
     ScanResult,
     Summary,
 )
@@ -58,7 +61,8 @@ def scan(
         partial = is_partial_clone(cwd)
         # Nothing in the whole store reaches the limit: no reachable blob can either,
         # so the answer needs no history walk at all (a partial clone's store cannot say).
-        nothing_that_big = listing is not None and not partial and not listing.sizes_at_least(max_size)
+        nothing_that_big = (listing is not None and max_size is not None and not partial
+                            and not listing.sizes_at_least(max_size))
     finally:
         # Closed before the walk, so its spool file is not held through the whole scan.
         if listing is not None:
@@ -86,6 +90,7 @@ def scan(
         summary.over_max_unknown = unknown
         # A blob of unknown size might be over the limit: keep it in view.
         rows += [r for r in range(len(sizes)) if sizes[r] == _UNKNOWN]
+    records: Sequence[BlobRecord | GroupRecord]
     if by == "blob":
         records = top_blobs(table, rows, top or None, cwd)
     else:

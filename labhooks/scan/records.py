@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from labhooks.git.records import Commit
@@ -95,6 +96,6 @@ class Figures:
 
 @dataclass
 class ScanResult:
-    records: list[BlobRecord] | list[GroupRecord]
+    records: Sequence[BlobRecord | GroupRecord]  # all of one kind, as summary.by says
     summary: Summary
     figures: Figures | None = None  # only for --format html

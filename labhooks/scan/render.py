@@ -7,13 +7,6 @@ import os
 import sys
 from dataclasses import asdict
 
-from labhooks.scan.records import (
-    SCHEMA_VERSION,
-    BlobRecord,
-    GroupRecord,
-    ScanResult,
-    Summary,
-)
 from labhooks.errors import LabhooksError
 from labhooks.scan.fit import (
     END,
@@ -26,6 +19,13 @@ from labhooks.scan.fit import (
     dropped_note,
     fit,
     plain_lines,
+)
+from labhooks.scan.records import (
+    SCHEMA_VERSION,
+    BlobRecord,
+    GroupRecord,
+    ScanResult,
+    Summary,
 )
 from labhooks.sizes import format_size
 from labhooks.text import printable

@@ -39,7 +39,7 @@ def reachable_blobs(repo: Repo) -> dict[str, int]:
     listing = repo.git("rev-list", "--objects", "--all")
     out = repo.git("cat-file", "--batch-check=%(objecttype) %(objectname) %(objectsize)",
                    input="".join(line.split(" ")[0] + "\n" for line in listing.splitlines()))
-    return {oid: int(size) for kind, oid, size in (l.split() for l in out.splitlines()) if kind == "blob"}
+    return {oid: int(size) for kind, oid, size in (line.split() for line in out.splitlines()) if kind == "blob"}
 
 
 @pytest.fixture
@@ -187,7 +187,8 @@ def test_json_round_trips_and_matches_table_and_csv(history):
         assert cells[:3] == [str(rank), group["key"], f"{group['count']:,}"]
         assert format_size(group["bytes"]) in table[rank]
         assert f"{group['share'] * 100:.1f}%" in table[rank]
-    group_rows = list(csv.DictReader(io.StringIO(labhooks("scan", "--by", "dir", "--format", "csv", cwd=history.path).stdout)))
+    as_csv = labhooks("scan", "--by", "dir", "--format", "csv", cwd=history.path).stdout
+    group_rows = list(csv.DictReader(io.StringIO(as_csv)))
     assert [(r["key"], int(r["bytes"])) for r in group_rows] == [(g["key"], g["bytes"]) for g in groups]
 
 
