@@ -77,7 +77,8 @@ def test_both_starters_render_their_shared_parts_from_one_place(tmp_path):
         assert result.returncode == 0, result.stderr
         projects[template] = target
     ym, rec = projects["yield-model"], projects["recommender"]
-    for rel in (".pre-commit-config.yaml", "tests/netguard.py", "tests/test_cores.py", "src/shared_test/cores.py", "configs/hydra/launcher/local.yaml",
+    for rel in (".pre-commit-config.yaml", "tests/netguard.py", "tests/test_cores.py",
+                "src/shared_test/cores.py", "configs/hydra/launcher/local.yaml",
                 "configs/hydra/launcher/slurm.yaml", "configs/hydra/launcher/shared.yaml"):
         assert (ym / rel).read_bytes() == (rec / rel).read_bytes(), rel
     layouts = [tomllib.loads((p / "pyproject.toml").read_text()) for p in (ym, rec)]
