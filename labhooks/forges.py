@@ -1,0 +1,86 @@
+"""What each forge refuses and recommends: the one table the guard and the scan read.
+
+Figures are the forges' own (sources in docs/guard.md, "Limits by forge"). A forge is
+picked from the host of a remote's URL, or named with ``git config labhooks.forge NAME``
+for a self-hosted instance; an unknown host gets GitHub's rules, the strictest of the
+general-purpose forges and what the guard has always applied.
+
+Sizes are bytes. ``None``: the forge has no such rule (or none we could confirm).
+"""
+
+from __future__ import annotations
+
+MiB = 1024**2
+GiB = 1024**3
+GB = 1000**3
+
+
+class Forge:
+    __slots__ = ("name", "title", "max_blob", "warn_blob", "push_limit", "repo_recommended",
+                 "repo_limit", "lfs_only", "hosts")
+
+    def __init__(self, name: str, title: str, *, max_blob: int, warn_blob: int | None,
+                 push_limit: int | None, repo_recommended: int | None, repo_limit: int | None,
+                 lfs_only: bool, hosts: tuple[str, ...]):
+        self.name = name  # what `git config labhooks.forge` takes
+        self.title = title  # what the report prints
+        self.max_blob = max_blob  # a blob of this size or more (not stored through LFS) is refused
+        self.warn_blob = warn_blob  # the forge warns from this size
+        self.push_limit = push_limit  # one push (its pack) of this size or more fails
+        self.repo_recommended = repo_recommended  # stay under this
+        self.repo_limit = repo_limit  # strongly recommended, or enforced, ceiling
+        self.lfs_only = lfs_only  # big files must go through LFS (or Xet): advice is LFS, not unstage
+        self.hosts = hosts
+
+    def __repr__(self) -> str:
+        return f"Forge({self.name!r})"
+
+
+FORGES = {
+    forge.name: forge
+    for forge in (
+        Forge("github", "GitHub", max_blob=100 * MiB, warn_blob=50 * MiB, push_limit=2 * GiB,
+              repo_recommended=1 * GB, repo_limit=5 * GB, lfs_only=False, hosts=("github.com",)),
+        Forge("gitlab", "GitLab.com", max_blob=100 * MiB, warn_blob=None, push_limit=5 * GiB,
+              repo_recommended=None, repo_limit=10 * GB, lfs_only=False, hosts=("gitlab.com",)),
+        Forge("huggingface", "Hugging Face Hub", max_blob=10 * MiB, warn_blob=None, push_limit=None,
+              repo_recommended=None, repo_limit=None, lfs_only=True,
+              hosts=("huggingface.co", "hf.co")),
+        Forge("bitbucket", "Bitbucket Cloud", max_blob=100 * MiB, warn_blob=None,
+              push_limit=3500 * 1000**2, repo_recommended=1 * GB, repo_limit=4 * GB, lfs_only=False,
+              hosts=("bitbucket.org",)),
+    )
+}
+DEFAULT = FORGES["github"]
+
+
+def host_of(url: str) -> str:
+    """The host a remote URL names: ``https://user@host:port/path``, ``user@host:path``
+    (scp-like), ``ssh://host/path``; '' for a local path."""
+    if "://" in url:
+        rest = url.split("://", 1)[1]
+        authority = rest.split("/", 1)[0]
+    elif ":" in url.split("/", 1)[0]:
+        authority = url.split(":", 1)[0]  # scp-like syntax
+    else:
+        return ""
+    host = authority.rsplit("@", 1)[-1]
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0].lower()
+    return host.split(":", 1)[0].lower()
+
+
+def forge_for_host(host: str) -> Forge | None:
+    host = host.rstrip(".").lower()
+    for forge in FORGES.values():
+        if any(host == h or host.endswith("." + h) for h in forge.hosts):
+            return forge
+    return None
+
+
+def forge_named(name: str) -> Forge | None:
+    return FORGES.get(name.strip().lower().replace(" ", "").replace("-", ""))
+
+
+def names() -> str:
+    return ", ".join(FORGES)
