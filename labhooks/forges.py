@@ -84,3 +84,52 @@ def forge_named(name: str) -> Forge | None:
 
 def names() -> str:
     return ", ".join(FORGES)
+
+
+class ForgeChoice:
+    __slots__ = ("forge", "why")
+
+    def __init__(self, forge: Forge, why: str):
+        self.forge = forge
+        self.why = why  # what made us pick it, for the report: "remote origin is github.com"
+
+
+def choose(settings: dict[str, str], remote: str | None = None, url: str | None = None) -> ForgeChoice:
+    """The forge whose rules apply, from ``git config`` values (``settings``: lower-cased
+    keys, as ``git config --get-regexp`` prints them).
+
+    ``labhooks.forge`` wins. A push is judged by the remote it goes to (its push URL, the
+    URL git handed the hook, its fetch URL: the first whose host we know, so a remote
+    whose pushes are redirected to a mirror still counts as the forge it names). Without
+    a push (commit mode, ``--all``) the strictest forge among all remotes applies: what
+    is committed here may be pushed to any of them.
+    """
+    named = settings.get("labhooks.forge")
+    if named is not None:
+        forge = forge_named(named)
+        if forge is None:
+            from labhooks.errors import LabhooksError
+
+            raise LabhooksError(f"git config labhooks.forge: unknown forge {named!r} (known: {names()})", 2)
+        return ForgeChoice(forge, "git config labhooks.forge")
+    if remote is not None or url is not None:
+        candidates = [url, remote] if remote is None else [
+            settings.get(f"remote.{remote}.pushurl"), url, settings.get(f"remote.{remote}.url"),
+            remote]
+        for candidate in candidates:
+            host = host_of(candidate) if candidate else ""
+            forge = forge_for_host(host) if host else None
+            if forge is not None:
+                return ForgeChoice(forge, f"{'remote ' + remote if remote else 'the push URL'} is {host}")
+        return ForgeChoice(DEFAULT, f"{'remote ' + remote if remote else 'the push URL'} is no forge labhooks "
+                           f"knows; GitHub's rules by default (git config labhooks.forge NAME: {names()})")
+    best = None
+    for key, value in settings.items():
+        if key.startswith("remote.") and key.endswith((".url", ".pushurl")):
+            host = host_of(value)
+            forge = forge_for_host(host) if host else None
+            if forge is not None and (best is None or forge.max_blob < best[0].max_blob):
+                best = (forge, key[len("remote."):key.rindex(".")], host)
+    if best is None:
+        return ForgeChoice(DEFAULT, "no remote on a forge labhooks knows")
+    return ForgeChoice(best[0], f"remote {best[1]} is {best[2]}")

@@ -95,13 +95,13 @@ def stream_objects(revs: Iterable[str], cwd=None, extra_args: Iterable[str] = ()
         pipe.close()
 
 
-def _size_regex(threshold: int, tail: bytes) -> re.Pattern:
+def _size_regex(threshold: int, tail: bytes, head: bytes = b"") -> re.Pattern:
     # A size with fewer digits than the threshold cannot reach it. Starting the pattern
     # with a literal byte lets the regex engine skip from candidate to candidate in C,
     # so a listing of hundreds of thousands of objects costs milliseconds to filter.
     import re
 
-    return re.compile(rb"\n(\d{%d,})" % _digits(threshold) + tail)
+    return re.compile(rb"\n" + head + rb"(\d{%d,})" % _digits(threshold) + tail)
 
 
 def _digits(threshold: int) -> int:
@@ -110,23 +110,40 @@ def _digits(threshold: int) -> int:
 
 
 class BlobQuery(Record):
-    __slots__ = ("blobs", "missing", "objects")
+    __slots__ = ("blobs", "missing", "objects", "commits", "blob_count", "disk_bytes")
 
     def __init__(self, blobs: list[ObjectRecord], missing: int, objects: int | None = None):
         self.blobs = blobs  # at or over the threshold, biggest first
         self.missing = missing  # objects that could not be sized (partial clone)
         self.objects = objects  # objects looked at, when counted
+        self.commits: int | None = None  # commits walked, when counted
+        self.blob_count: int | None = None  # blobs walked (with repeats across paths), when counted
+        self.disk_bytes: int | None = None  # the walked objects' size in the store, when asked
 
 
-def blobs_at_least(revs: Iterable[str], threshold: int, cwd=None) -> BlobQuery:
-    """Blobs of at least ``threshold`` bytes reachable from ``revs`` (deduplicated)."""
-    pattern = _size_regex(threshold, rb" blob ([0-9a-f]+) ?([^\n]*)")
+def blobs_at_least(revs: Iterable[str], threshold: int, cwd=None, *, disk_size: bool = False) -> BlobQuery:
+    """Blobs of at least ``threshold`` bytes reachable from ``revs`` (deduplicated), with
+    counts of the commits and blobs walked; ``disk_size``: also the walked objects' total
+    size in the object store (compressed, deltified: what a pack of them comes near)."""
+    prefix = rb"\d+ " if disk_size else b""
+    pattern = _size_regex(threshold, rb" blob ([0-9a-f]+) ?([^\n]*)", prefix)
     found: dict[str, ObjectRecord] = {}
-    missing = 0
-    pipe = _ObjectPipeline(revs, cwd, batch_format="%(objectsize) %(objecttype) %(objectname) %(rest)")
+    missing = commits = blob_count = disk = 0
+    fmt = "%(objectsize) %(objecttype) %(objectname) %(rest)"
+    pipe = _ObjectPipeline(revs, cwd, batch_format="%(objectsize:disk) " + fmt if disk_size else fmt)
+    import re
+
+    # anchored at the line's start, so a path holding " commit " is not counted
+    commit_lines = re.compile(rb"^[0-9 ]+commit ", re.MULTILINE)
+    blob_lines = re.compile(rb"^[0-9 ]+blob ", re.MULTILINE)
+    first_number = re.compile(rb"^(\d+) ", re.MULTILINE)
     try:
         for chunk in pipe.chunks():
             missing += chunk.count(b" missing\n")
+            commits += len(commit_lines.findall(chunk))
+            blob_count += len(blob_lines.findall(chunk))
+            if disk_size:
+                disk += sum(map(int, first_number.findall(chunk)))
             for match in pattern.finditer(b"\n" + chunk):
                 size = int(match.group(1))
                 if size >= threshold:
@@ -136,7 +153,10 @@ def blobs_at_least(revs: Iterable[str], threshold: int, cwd=None) -> BlobQuery:
                         found[oid] = ObjectRecord(oid, "blob", size, path)
     finally:
         pipe.close()
-    return BlobQuery(sorted(found.values(), key=lambda r: (-r.size, r.oid)), missing)
+    query = BlobQuery(sorted(found.values(), key=lambda r: (-r.size, r.oid)), missing)
+    query.commits, query.blob_count = commits, blob_count
+    query.disk_bytes = disk if disk_size else None
+    return query
 
 
 def batch_check(oids: Iterable[str], cwd=None) -> dict[str, ObjectRecord]:

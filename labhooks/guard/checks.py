@@ -40,18 +40,49 @@ class Finding(Record):
         self.commit = commit
 
 
-class Report(Record):
-    __slots__ = ("mode", "max_size", "warn_size", "errors", "warnings", "unsized", "unreachable", "head_unpushed")
+class Limits(Record):
+    """The sizes a check applies and where the refusal size came from."""
 
-    def __init__(self, mode: str, max_size: int, warn_size: int | None):
-        self.mode = mode
+    __slots__ = ("max_size", "warn_size", "max_source", "forge")
+
+    def __init__(self, max_size: int, warn_size: int | None, max_source: str, forge=None):
         self.max_size = max_size
-        self.warn_size = warn_size
+        self.warn_size = warn_size  # None: no warnings
+        self.max_source = max_source  # "--max", "git config labhooks.maxsize", "forge", "default"
+        self.forge = forge  # labhooks.forges.Forge whose rules apply (None: server side)
+
+
+class Report(Record):
+    __slots__ = ("mode", "limits", "errors", "warnings", "unsized", "unreachable", "head_unpushed",
+                 "scope", "refs", "commits", "blobs", "push_bytes", "push_too_big", "excluded",
+                 "forge_why", "head_only_adds", "head_is_root")
+
+    def __init__(self, mode: str, limits: Limits):
+        self.mode = mode
+        self.limits = limits
         self.errors: list[Finding] = []
         self.warnings: list[Finding] = []
         self.unsized = 0  # objects missing locally (partial clone), never fetched
         self.unreachable = 0  # big blobs in the store that no ref reaches (--all only)
         self.head_unpushed = False  # HEAD is the only commit to fix and not on any remote
+        self.scope = ""  # what was checked, in words, for the summary line
+        self.refs: int | None = None  # refs pushed, when known
+        self.commits: int | None = None  # commits walked, when counted
+        self.blobs: int | None = None  # blobs looked at, when counted
+        self.push_bytes: int | None = None  # estimated size of what a push sends
+        self.push_too_big = False  # push_bytes reaches the forge's push limit
+        self.excluded: list[Finding] = []  # let through by --exclude though the forge refuses them
+        self.forge_why: str | None = None
+        self.head_only_adds = False  # HEAD changes nothing but adding the refused files
+        self.head_is_root = False
+
+    @property
+    def max_size(self) -> int:
+        return self.limits.max_size
+
+    @property
+    def warn_size(self) -> int | None:
+        return self.limits.warn_size
 
 
 def _excluded(paths: list[str], globs: list[str]) -> bool:
@@ -64,8 +95,11 @@ def _excluded(paths: list[str], globs: list[str]) -> bool:
 
 
 def _classify(report: Report, findings: list[Finding], excludes: list[str]) -> None:
+    forge = report.limits.forge
     for finding in sorted(findings, key=lambda f: (-f.size, f.paths)):
         if _excluded(finding.paths, excludes):
+            if forge is not None and finding.size >= forge.max_blob:
+                report.excluded.append(finding)
             continue
         if finding.size >= report.max_size:
             report.errors.append(finding)
@@ -73,13 +107,16 @@ def _classify(report: Report, findings: list[Finding], excludes: list[str]) -> N
             report.warnings.append(finding)
 
 
-def _threshold(max_size: int, warn: int | None) -> int:
-    return min(max_size, warn) if warn is not None else max_size
+def _threshold(limits: Limits) -> int:
+    sizes = [limits.max_size, limits.warn_size]
+    if limits.forge is not None:
+        sizes.append(limits.forge.max_blob)  # an --exclude'd blob the forge refuses gets a note
+    return min(size for size in sizes if size is not None)
 
 
-def check_staged(files: list[str], max_size: int, warn: int | None, excludes: list[str]) -> Report:
+def check_staged(files: list[str], limits: Limits, excludes: list[str]) -> Report:
     top, prefix, objects_dir = _worktree()
-    report = Report("commit", max_size, warn)
+    report = Report("commit", limits)
     if files:
         wanted = [_root_relative(prefix, name) for name in files]
         if len(wanted) <= _PATHSPEC_LIMIT:
@@ -94,7 +131,7 @@ def check_staged(files: list[str], max_size: int, warn: int | None, excludes: li
     by_oid: dict[str, list[str]] = {}
     for entry in entries:
         by_oid.setdefault(entry.oid, []).append(entry.path)
-    threshold = _threshold(max_size, warn)
+    threshold = _threshold(limits)
     unproven = [oid for oid in by_oid if not _loose_and_small(objects_dir, oid, threshold)]
     sizes = batch_check(unproven, cwd=top)
     findings = []
@@ -210,41 +247,64 @@ def _remote_refs(remote: str | None) -> list[str]:
     return [f"--remotes={remote}"] if remote else []
 
 
-def precommit_revisions(env) -> list[str] | None:
-    """The range pre-commit's pre-push stage describes, or None outside pre-commit."""
+# "every commit no remote has": what a push could send when no push says what it sends
+UNPUSHED = ["--branches", "--tags", "--not", "--remotes"]
+
+
+def precommit_revisions(env) -> tuple[list[str], str] | None:
+    """The range pre-commit's (or prek's) pre-push stage describes, and its words for the
+    summary; None when neither runs us with one."""
     remote = env.get("PRE_COMMIT_REMOTE_NAME")
     from_ref, to_ref = env.get("PRE_COMMIT_FROM_REF"), env.get("PRE_COMMIT_TO_REF")
+    # both runners hand a hook one ref of a push, the first that sends anything
+    one_ref = "the ref pre-commit passed (one per push; `labhooks install-hooks` checks every ref)"
     if from_ref and to_ref:
-        return [to_ref, "--not", from_ref, *_remote_refs(remote)]
-    local = env.get("PRE_COMMIT_LOCAL_BRANCH")
+        return [to_ref, "--not", from_ref, *_remote_refs(remote)], one_ref
+    local = to_ref or env.get("PRE_COMMIT_LOCAL_BRANCH")
     if local:
-        # pre-commit sets no range when the whole branch is new to the remote
-        return [local, "--not", *_remote_refs(remote)]
+        # no range when the whole branch is new to the remote
+        return [local, "--not", *_remote_refs(remote)], one_ref
     return None
 
 
-def check_push(max_size: int, warn: int | None, excludes: list[str], *, remote: str | None = None,
+def _under_hook_runner(env) -> bool:
+    return env.get("PRE_COMMIT") == "1" or "PREK_HOOK_STAGE" in env
+
+
+def check_push(limits: Limits, excludes: list[str], *, remote: str | None = None,
                stdin: bytes | None = None, env=None) -> Report:
     env = os.environ if env is None else env
-    revs = None if remote else precommit_revisions(env)
-    if revs is None:
+    report = Report("push", limits)
+    given = None if remote else precommit_revisions(env)
+    lines: list[list[str]] = []
+    if given is None:
         if stdin is None:
-            if sys.stdin is None or sys.stdin.isatty():
+            if sys.stdin is None or (sys.stdin.isatty() and not _under_hook_runner(env)):
                 raise LabhooksError(
                     "--push needs a pre-push hook's input on stdin or pre-commit's PRE_COMMIT_* "
                     "variables; to check the whole history use --all", 2)
-            stdin = sys.stdin.buffer.read()
+            stdin = b"" if sys.stdin.isatty() else sys.stdin.buffer.read()
         lines = _read_lines(stdin)
-    report = Report("push", max_size, warn)
     ensure_repo()
-    if revs is None:
+    if given is not None:
+        revs, report.scope = given
+    elif lines:
         revs = push_revisions(lines, remote or env.get("PRE_COMMIT_REMOTE_NAME"))
+        report.refs = len(lines)
+        report.scope = f"{len(lines)} ref(s) pushed"
+    else:
+        # pre-commit run by hand, try-repo, an empty input: no push says what goes, so
+        # check everything that could go rather than pass having checked nothing
+        revs = UNPUSHED
+        report.scope = "no push range given, so every commit no remote has (--branches --tags --not --remotes)"
     if revs:
         _check_revisions(report, revs, excludes)
+    else:
+        report.commits = report.blobs = 0
     return report
 
 
-def check_pre_receive(max_size: int, warn: int | None, excludes: list[str], stdin: bytes) -> Report:
+def check_pre_receive(limits: Limits, excludes: list[str], stdin: bytes) -> Report:
     ensure_repo()
     tips = []
     for parts in _read_lines(stdin):
@@ -252,7 +312,8 @@ def check_pre_receive(max_size: int, warn: int | None, excludes: list[str], stdi
             raise LabhooksError(f"unexpected pre-receive input line: {' '.join(parts)!r}", 2)
         if not is_null_oid(parts[1]):
             tips.append(parts[1])
-    report = Report("pre-receive", max_size, warn)
+    report = Report("pre-receive", limits)
+    report.refs = len(tips)
     if tips:
         # refs are not updated before pre-receive accepts: --all is what the server has
         _check_revisions(report, [*tips, "--not", "--all"], excludes)
@@ -260,8 +321,14 @@ def check_pre_receive(max_size: int, warn: int | None, excludes: list[str], stdi
 
 
 def _check_revisions(report: Report, revs: list[str], excludes: list[str]) -> None:
-    query = blobs_at_least(revs, _threshold(report.max_size, report.warn_size))
+    forge = report.limits.forge
+    push_limit = forge.push_limit if forge is not None and report.mode == "push" else None
+    query = blobs_at_least(revs, _threshold(report.limits), disk_size=push_limit is not None)
     report.unsized = query.missing
+    report.commits, report.blobs = query.commits, query.blob_count
+    if push_limit is not None:
+        report.push_bytes = query.disk_bytes
+        report.push_too_big = query.disk_bytes >= push_limit
     if not query.blobs:
         return
     origins = find_blob_origins([b.oid for b in query.blobs], [*revs, "--root"])
@@ -274,11 +341,11 @@ def _check_revisions(report: Report, revs: list[str], excludes: list[str]) -> No
     _note_head(report)
 
 
-def check_all(max_size: int, warn: int | None, excludes: list[str],
-              listing: StoreListing | None = None) -> Report:
+def check_all(limits: Limits, excludes: list[str], listing: StoreListing | None = None) -> Report:
     """``listing``: a sizes-only StoreListing the caller already started; closed here."""
-    report = Report("all", max_size, warn)
-    threshold = _threshold(max_size, warn)
+    report = Report("all", limits)
+    report.scope = "every ref"
+    threshold = _threshold(limits)
     # The store listing is nearly all of the time this takes when nothing is that big:
     # start it first and check the repository while git lists on another core.
     with listing or StoreListing() as listing:
@@ -288,7 +355,9 @@ def check_all(max_size: int, warn: int | None, excludes: list[str],
             listing.close()
             _check_revisions(report, ["--all"], excludes)
             return report
-        candidates = store_blobs_at_least(threshold, listing=listing).blobs
+        query = store_blobs_at_least(threshold, listing=listing)
+    candidates = query.blobs
+    report.scope = f"every ref ({query.objects} objects in the store)"
     if not candidates:
         return report  # nothing that big anywhere: no history walk needed
     sizes = {b.oid: b.size for b in candidates}
@@ -325,3 +394,12 @@ def _note_head(report: Report) -> None:
         return
     on_remote = run_git(["for-each-ref", "--contains", head, "--count=1", "refs/remotes"], check=False)
     report.head_unpushed = on_remote.returncode == 0 and not on_remote.stdout.strip()
+    if not report.head_unpushed:
+        return
+    # amending a commit that only added these files would leave it empty, which git refuses
+    parents = run_git(["rev-list", "--parents", "-n", "1", head], check=False).stdout.split()[1:]
+    changed = run_git(["diff-tree", "--root", "--no-commit-id", "-r", "-z", "--name-only", head],
+                      check=False).stdout.split("\0")
+    refused = {path for finding in report.errors for path in finding.paths}
+    report.head_is_root = not parents
+    report.head_only_adds = {path for path in changed if path} <= refused
