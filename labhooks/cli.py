@@ -40,6 +40,14 @@ SHORT_HELP = {
 }
 
 
+class _OutputFailed(Exception):
+    """An OSError carried past click, which would turn a closed pipe into exit 1."""
+
+    def __init__(self, error: OSError):
+        super().__init__(str(error))
+        self.error = error
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx):
         return list(COMMANDS)
@@ -61,6 +69,12 @@ class LazyGroup(click.Group):
         rows = [(name, SHORT_HELP.get(name, "")) for name in COMMANDS]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+    def make_context(self, *args, **kwargs):
+        try:  # --help and --version print while the group's options are parsed
+            return super().make_context(*args, **kwargs)
+        except OSError as exc:
+            raise _OutputFailed(exc) from None
 
     def invoke(self, ctx):
         # Mapped here, before click turns an interrupt into a bare Abort and a closed pipe
@@ -91,6 +105,8 @@ def main(argv: list[str] | None = None, obj: dict | None = None) -> int:
     the object store it started early, which it closes)."""
     try:
         rv = cli.main(args=argv, prog_name="labhooks", standalone_mode=False, obj=obj or {})
+    except _OutputFailed as exc:
+        return exit_code_for(exc.error) or 1
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except SystemExit as exc:  # argparse-based hooks (check-large) exit on --help

@@ -1,5 +1,10 @@
 """Parse and format byte sizes; every size option and every size printed goes through here.
 
+The one threshold rule: **over SIZE means SIZE or more.** The guard refuses, the scan
+lists and clean-large strips exactly the blobs of at least SIZE bytes, so a blob of
+exactly the limit is judged alike by all three (GitHub refuses a file of exactly 100 MiB
+too). Tools that count "bigger than" (BFG, git-filter-repo) are handed SIZE - 1.
+
 K, M, G and T are powers of 1024 whatever the suffix: GitHub's "100.00 MB" push limit
 is 104,857,600 bytes, so reading ``100MB`` as 10^8 would let a 99 MiB+ blob through.
 """
@@ -35,7 +40,7 @@ def parse_size(text: str | int) -> int:
         raise SizeError(text if isinstance(text, str) else repr(text))
     number, unit = match.group(1), (match.group(2) or "").upper()
     if not unit and "." in number:
-        raise SizeError(text)  # a fraction of a byte is meaningless
+        raise SizeError(str(text))  # a fraction of a byte is meaningless
     return int(round(float(number) * _UNITS[unit]))
 
 
@@ -51,6 +56,17 @@ def format_size(num_bytes: int | None) -> str:
         if value < 1024 or unit == "TiB":
             return f"{value:.1f} {unit}"
     raise AssertionError("unreachable")
+
+
+def reaches(size: int, limit: int) -> bool:
+    """Whether a blob of ``size`` bytes is over ``limit`` in labhooks' sense (SIZE or more)."""
+    return size >= limit
+
+
+def bigger_than_arg(limit: int) -> str:
+    """``limit`` for a tool's ``--strip-blobs-bigger-than`` (strictly bigger), so that it
+    strips what labhooks calls over ``limit``: SIZE or more."""
+    return git_size_arg(max(limit - 1, 0))
 
 
 def git_size_arg(num_bytes: int) -> str:

@@ -73,20 +73,25 @@ def bare(path: Path, *args: str) -> Repo:
 
 
 def labhooks(*args: str, cwd: Path | str | None = None, input: bytes | str | None = None,
-             env: dict | None = None, timeout: float | None = None) -> subprocess.CompletedProcess:
-    """The real CLI as a user types it (``python -m labhooks ARGS``), output as text."""
+             env: dict | None = None, timeout: float | None = None, python: Path | str = sys.executable,
+             stdin=None, stdout=subprocess.PIPE) -> subprocess.CompletedProcess:
+    """The real CLI as a user types it (``python -m labhooks ARGS``), output as text.
+
+    ``python``: another interpreter (an installed wheel's); ``stdin``/``stdout``: a file or
+    descriptor instead of ``input`` and a captured stdout (a terminal, /dev/full, a pipe)."""
     proc = subprocess.run(
-        [sys.executable, "-m", "labhooks", *args], cwd=cwd,
-        input=input.encode() if isinstance(input, str) else input, capture_output=True,
-        env={**os.environ, **(env or {})}, timeout=timeout,
+        [str(python), "-m", "labhooks", *args], cwd=cwd,
+        input=input.encode() if isinstance(input, str) else input, stdin=stdin, stdout=stdout,
+        stderr=subprocess.PIPE, env={**os.environ, **(env or {})}, timeout=timeout,
     )
-    proc.stdout = proc.stdout.decode("utf-8", "replace")
+    if proc.stdout is not None:
+        proc.stdout = proc.stdout.decode("utf-8", "replace")
     proc.stderr = proc.stderr.decode("utf-8", "replace")
     return proc
 
 
 def text(proc: subprocess.CompletedProcess) -> str:
-    return proc.stdout + proc.stderr
+    return (proc.stdout or "") + proc.stderr
 
 
 # -- pushes, remotes, hooks ---------------------------------------------------------

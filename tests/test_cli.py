@@ -2,13 +2,14 @@ import subprocess
 import sys
 
 import pytest
+from helpers import labhooks
 
 from labhooks import __version__
 from labhooks.cli import COMMANDS, main
 
 
 def run(*args, **kw):
-    return subprocess.run([sys.executable, "-m", "labhooks", *args], capture_output=True, text=True, **kw)
+    return labhooks(*args, **kw)
 
 
 def test_version_through_python_m():

@@ -16,7 +16,7 @@ from pathlib import Path
 from labhooks.errors import LabhooksError
 from labhooks.git.process import git_env, git_executable, run_git
 from labhooks.git.repo import git_dir
-from labhooks.sizes import git_size_arg
+from labhooks.sizes import bigger_than_arg
 
 BACKENDS = ("auto", "bfg", "filter-repo", "lfs")
 BFG_JAR_ENV = "LABHOOKS_BFG_JAR"
@@ -30,7 +30,7 @@ class Backend:
 
     def command(self, max_bytes: int, protect_head: bool = False, gitdir: Path | None = None) -> list[str]:
         if self.name == "bfg":
-            cmd = [*self.launcher, "--strip-blobs-bigger-than", git_size_arg(max_bytes)]
+            cmd = [*self.launcher, "--strip-blobs-bigger-than", bigger_than_arg(max_bytes)]
             if not protect_head:
                 cmd.append("--no-blob-protection")
             if gitdir is not None:
@@ -42,14 +42,13 @@ class Backend:
             # still rewritten (it defaults to --refs --all). Nothing is pruned: a commit
             # that only added a big file stays, emptied, so every other commit keeps its place.
             return [
-                *self.launcher, "--strip-blobs-bigger-than", git_size_arg(max_bytes),
+                *self.launcher, "--strip-blobs-bigger-than", bigger_than_arg(max_bytes),
                 "--force", "--partial", "--prune-empty", "never", "--prune-degenerate", "never",
             ]
         if self.name == "lfs":
-            # git-lfs reads --above as "at least" and takes a plain byte count with a "b" unit;
-            # max + 1 bytes is exactly "over max".
+            # git-lfs reads --above as "at least", labhooks' own rule, in plain bytes ("b").
             return [*self.launcher, "migrate", "import", "--everything", "--skip-fetch", "--yes",
-                    f"--above={max_bytes + 1}b"]
+                    f"--above={max_bytes}b"]
         raise AssertionError(self.name)
 
     def prepare(self, root: Path) -> None:

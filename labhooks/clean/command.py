@@ -9,7 +9,7 @@ from labhooks.clean.backends import BACKENDS
 
 @click.command("clean-large")
 @click.option("--max", "max_size", required=True, metavar="SIZE",
-              help="Strip every blob bigger than SIZE (e.g. 100M; K/M/G are powers of 1024).")
+              help="Strip every blob of SIZE or more (e.g. 100M; K/M/G are powers of 1024).")
 @click.option("--backend", type=click.Choice(BACKENDS), default="auto",
               show_default=True, help="auto: bfg when a jar or launcher is found, else filter-repo.")
 @click.option("--bfg-jar", metavar="PATH", help="BFG jar (default: $LABHOOKS_BFG_JAR, or bfg on PATH).")

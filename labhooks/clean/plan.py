@@ -11,13 +11,11 @@ from labhooks.errors import LabhooksError
 from labhooks.git.history import find_blob_origins
 from labhooks.git.objects import blobs_at_least
 from labhooks.git.process import run_git
-from labhooks.git.records import BlobOrigin
+from labhooks.git.records import GITLINK_MODE, BlobOrigin
 from labhooks.git.repo import disk_usage, head_commit
 from labhooks.git.store import store_blobs_at_least
 from labhooks.sizes import format_size
 from labhooks.text import printable
-
-GITLINK_MODE = "160000"  # a submodule's commit, not a blob
 
 
 @dataclass
@@ -79,7 +77,7 @@ def make_plan(root: Path, max_bytes: int, protect_head: bool = False) -> Plan:
     refs = list_refs(root)
     stash = stash_entries(root)
     revs = history_revs(stash)
-    query = blobs_at_least(revs, max_bytes + 1, root)
+    query = blobs_at_least(revs, max_bytes, root)
     if query.missing:
         raise LabhooksError(
             f"{query.missing} object(s) are missing locally (a partial clone?): their sizes are unknown, "
@@ -100,7 +98,7 @@ def make_plan(root: Path, max_bytes: int, protect_head: bool = False) -> Plan:
         for commit in origin_commits:
             args += ["--contains", commit]
         plan.changing_refs = [name for name in run_git(args, root).stdout.splitlines() if name in refs]
-    everything = store_blobs_at_least(max_bytes + 1, root)
+    everything = store_blobs_at_least(max_bytes, root)
     reachable = {r.oid for r in query.blobs}
     plan.unreachable_big = sum(1 for r in everything.blobs if r.oid not in reachable)
     return plan

@@ -155,7 +155,7 @@ def worktree_changes(root: Path) -> list[str]:
 
 def leftover_blobs(root: Path, max_bytes: int, allowed: set[str]) -> tuple[list[str], int]:
     """Problems for blobs over max still stored anywhere, and the number of objects left."""
-    query = store_blobs_at_least(max_bytes + 1, root)
+    query = store_blobs_at_least(max_bytes, root)
     left = [blob for blob in query.blobs if blob.oid not in allowed]
     problems = [f"blob {blob.oid} ({format_size(blob.size)}) is still in the repository" for blob in left]
     return problems, query.objects or 0

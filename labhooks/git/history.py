@@ -263,7 +263,7 @@ def _parse_record(record: bytes) -> tuple[bytes, list[bytes], list[bytes]] | Non
     header = header.lstrip(b"\x1e")
     width = header.find(b"\x1f")  # the commit id's length: 40 (SHA-1) or 64 (SHA-256)
     # ":oldmode newmode oldoid newoid S", so fields sit at fixed offsets from the end.
-    if b" 160000 " in raw:
+    if b" " + _GITLINK in raw:
         mode_at = slice(-10 - 2 * width, -3 - 2 * width)
         keep = [i for i, meta in enumerate(metas) if meta[mode_at] != _GITLINK]
         metas = [metas[i] for i in keep]

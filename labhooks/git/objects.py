@@ -153,10 +153,15 @@ def blobs_at_least(revs: Iterable[str], threshold: int, cwd=None, *, disk_size: 
                         found[oid] = ObjectRecord(oid, "blob", size, path)
     finally:
         pipe.close()
-    query = BlobQuery(sorted(found.values(), key=lambda r: (-r.size, r.oid)), missing)
+    query = BlobQuery(biggest_first(found.values()), missing)
     query.commits, query.blob_count = commits, blob_count
     query.disk_bytes = disk if disk_size else None
     return query
+
+
+def biggest_first(records: Iterable[ObjectRecord]) -> list[ObjectRecord]:
+    """Sized records biggest first, equal sizes by id, so every listing reads the same."""
+    return sorted(records, key=lambda r: (-(r.size or 0), r.oid))
 
 
 def batch_check(oids: Iterable[str], cwd=None) -> dict[str, ObjectRecord]:

@@ -82,16 +82,10 @@ def run_git(
 ) -> subprocess.CompletedProcess:
     """Run one git command and capture its output; a failure becomes one GitError line."""
     cmd = [git_executable(), *args]
+    decoding: dict = {"encoding": "utf-8", "errors": "surrogateescape"} if text else {}
     try:
-        proc = subprocess.run(
-            cmd,
-            cwd=cwd,
-            input=input,
-            capture_output=True,
-            text=text,
-            env=git_env(env),
-            **({"encoding": "utf-8", "errors": "surrogateescape"} if text else {}),
-        )
+        proc = subprocess.run(cmd, cwd=cwd, input=input, capture_output=True, text=text,
+                              env=git_env(env), **decoding)
     except FileNotFoundError as exc:
         raise GitError(f"cannot run git in {cwd}: {exc.strerror}") from None
     if check and proc.returncode != 0:

@@ -13,8 +13,8 @@ GITLINK_MODE = "160000"
 class Record:
     """A slotted record with the ``repr`` and ``==`` a dataclass would have."""
 
-    __slots__ = ()
-    __hash__ = None
+    __slots__: tuple[str, ...] = ()
+    __hash__ = None  # type: ignore[assignment]  # mutable records, compared by value
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)

@@ -6,7 +6,7 @@ import os
 import subprocess
 from collections.abc import Iterator
 
-from labhooks.git.objects import BlobQuery, _digits, _size_regex, batch_check
+from labhooks.git.objects import BlobQuery, _digits, _size_regex, batch_check, biggest_first
 from labhooks.git.process import (
     GitError,
     git_executable,
@@ -150,7 +150,7 @@ def store_blobs_at_least(threshold: int, cwd=None, listing: StoreListing | None 
     """
     with listing or StoreListing(cwd=cwd) as listing:
         hits = listing.sizes_at_least(threshold)
-        objects = listing.lines
+        objects = listing.lines or 0
     if not hits:
         return BlobQuery([], 0, objects)
     oids = _names_at([line for line, _ in hits], objects, cwd)
@@ -161,4 +161,4 @@ def store_blobs_at_least(threshold: int, cwd=None, listing: StoreListing | None 
         typed = batch_check(sizes, cwd)
     found = [ObjectRecord(oid, "blob", size, None)
              for oid, size in sizes.items() if typed[oid].type == "blob"]
-    return BlobQuery(sorted(found, key=lambda r: (-r.size, r.oid)), 0, objects)
+    return BlobQuery(biggest_first(found), 0, objects)

@@ -10,7 +10,7 @@ from labhooks.errors import LabhooksError
 from labhooks.git.history import find_blob_origins
 from labhooks.git.objects import batch_check, blobs_at_least, stream_objects
 from labhooks.git.process import run_git
-from labhooks.git.records import Commit, ObjectRecord, Record
+from labhooks.git.records import GITLINK_MODE, Commit, ObjectRecord, Record
 from labhooks.git.repo import (
     ensure_repo,
     head_commit,
@@ -21,13 +21,13 @@ from labhooks.git.repo import (
     staged_entries,
 )
 from labhooks.git.store import StoreListing, store_blobs_at_least
+from labhooks.sizes import reaches
 
 # Above this many names, matching pathspecs costs git O(files x names): list the whole
 # index once and filter by set membership instead.
 _PATHSPEC_LIMIT = 64
 
 
-_GITLINK_MODE = "160000"
 
 
 class Finding(Record):
@@ -101,9 +101,9 @@ def _classify(report: Report, findings: list[Finding], excludes: list[str]) -> N
             if forge is not None and finding.size >= forge.max_blob:
                 report.excluded.append(finding)
             continue
-        if finding.size >= report.max_size:
+        if reaches(finding.size, report.max_size):
             report.errors.append(finding)
-        elif report.warn_size is not None and finding.size >= report.warn_size:
+        elif report.warn_size is not None and reaches(finding.size, report.warn_size):
             report.warnings.append(finding)
 
 
@@ -125,7 +125,7 @@ def check_staged(files: list[str], limits: Limits, excludes: list[str]) -> Repor
             entries = _filter_entries(staged_entries(cwd=top), wanted)
     else:
         entries = staged_entries(cwd=top)
-    entries = [e for e in entries if e.mode != _GITLINK_MODE]
+    entries = [e for e in entries if e.mode != GITLINK_MODE]
     if not entries:
         return report
     by_oid: dict[str, list[str]] = {}
@@ -140,7 +140,7 @@ def check_staged(files: list[str], limits: Limits, excludes: list[str]) -> Repor
         record = sizes.get(oid)
         if record is None or record.size is None:
             report.unsized += 1
-        elif record.size >= threshold:
+        elif reaches(record.size, threshold):
             findings.append(Finding(oid, record.size, paths))
     _classify(report, findings, excludes)
     return report

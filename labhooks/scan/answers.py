@@ -20,13 +20,14 @@ from labhooks.scan.records import (
 )
 from labhooks.scan.table import BlobTable
 from labhooks.scan.walk import lfs_pointers
+from labhooks.sizes import reaches
 
 
 def _rows_over(table: BlobTable, threshold: int | None) -> list[int]:
     sizes = table.sizes
     if threshold is None:
         return [row for row in range(len(sizes)) if sizes[row] != _EXCLUDED]
-    return [row for row in range(len(sizes)) if sizes[row] >= threshold]
+    return [row for row in range(len(sizes)) if reaches(sizes[row], threshold)]
 
 
 def top_blobs(table: BlobTable, rows: list[int], top: int | None, cwd=None) -> list[BlobRecord]:

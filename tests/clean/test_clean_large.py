@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import REPO_ROOT, MiB, Repo, bare
+from helpers import REPO_ROOT, MiB, Repo, bare, labhooks
 
 from labhooks.clean.verify import tree_listing
 
@@ -17,10 +17,7 @@ LIMIT = "1M"
 
 
 def run_clean(cwd: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "labhooks", "clean-large", *args], cwd=cwd, capture_output=True, text=True,
-        stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})},
-    )
+    return labhooks("clean-large", *args, cwd=cwd, stdin=subprocess.DEVNULL, env=env)
 
 
 def random_file(repo: Repo, rel: str, size: int) -> bytes:
@@ -254,28 +251,28 @@ def test_lfs_backend_turns_big_files_into_real_lfs_objects(repo, tmp_path):
     assert remote.refs() == remote_refs
 
 
-def test_lfs_threshold_is_strictly_over_the_limit(repo):
+def test_lfs_threshold_is_the_limit_or_more(repo):
     repo.write("README.md", "x\n")
+    random_file(repo, "one-less.bin", MiB - 1)
     random_file(repo, "exactly.bin", MiB)
-    random_file(repo, "one-more.bin", MiB + 1)
     repo.commit("edge sizes")
 
     proc = run_clean(repo.path, "--max", LIMIT, "--yes", "--no-backup", "--backend", "lfs")
 
     assert proc.returncode == 0, proc.stderr
-    assert int(repo.git("cat-file", "-s", "HEAD:exactly.bin")) == MiB  # not over the limit: untouched
-    assert int(repo.git("cat-file", "-s", "HEAD:one-more.bin")) < 1024  # now a pointer
+    assert int(repo.git("cat-file", "-s", "HEAD:one-less.bin")) == MiB - 1  # under the limit: untouched
+    assert int(repo.git("cat-file", "-s", "HEAD:exactly.bin")) < 1024  # the limit itself is over it: a pointer
 
 
-def test_exact_limit_is_kept_by_filter_repo(repo):
+def test_exact_limit_is_stripped_by_filter_repo(repo):
+    random_file(repo, "one-less.bin", MiB - 1)
     random_file(repo, "exactly.bin", MiB)
-    random_file(repo, "one-more.bin", MiB + 1)
     repo.commit("edge sizes")
 
     proc = run_clean(repo.path, "--max", LIMIT, "--yes", "--no-backup")
 
     assert proc.returncode == 0, proc.stderr
-    assert set(tree(repo, "HEAD")) == {"exactly.bin"}
+    assert set(tree(repo, "HEAD")) == {"one-less.bin"}
 
 
 # --- dry run, confirmation, backup -------------------------------------------------------
@@ -430,12 +427,8 @@ def run_with_path(repo: Repo, folder: Path, *args: str, env: dict | None = None)
     python = folder / "python"
     if not python.exists():
         python.symlink_to(sys.executable)
-    return subprocess.run(
-        [str(python), "-m", "labhooks", "clean-large", *args], cwd=repo.path, capture_output=True, text=True,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ, "PATH": str(folder), "PYTHONPATH": str(REPO_ROOT),
-             **(env or {})},
-    )
+    return labhooks("clean-large", *args, cwd=repo.path, python=python, stdin=subprocess.DEVNULL,
+                    env={"PATH": str(folder), "PYTHONPATH": str(REPO_ROOT), **(env or {})})
 
 
 def test_refuses_missing_filter_repo(repo, tmp_path):

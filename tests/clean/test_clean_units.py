@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import MiB, Repo
+from helpers import MiB, Repo, labhooks
 
 from labhooks.clean import backends, backup, held, pins, verify
 from labhooks.clean.refs import stash_entries
@@ -34,14 +34,14 @@ def test_bfg_command_line_from_jar_option(tmp_path, monkeypatch):
     backend = backends.resolve("bfg", str(jar), environ={})
     java = backend.launcher[0]
     assert Path(java).name == "java"
-    assert backend.command(100 * MiB) == [java, "-jar", str(jar.resolve()), "--strip-blobs-bigger-than", "100M",
+    assert backend.command(100 * MiB) == [java, "-jar", str(jar.resolve()), "--strip-blobs-bigger-than", str(100 * MiB - 1),
                                           "--no-blob-protection"]
     assert backend.command(100 * MiB, protect_head=True) == [java, "-jar", str(jar.resolve()),
-                                                             "--strip-blobs-bigger-than", "100M"]
+                                                             "--strip-blobs-bigger-than", str(100 * MiB - 1)]
     assert backend.command(100 * MiB, gitdir=Path("/r/.git"))[-2:] == ["--no-blob-protection", "/r/.git"]
-    # a limit that is no whole number of K/M/G goes as plain bytes, never rounded
-    assert backend.command(1_000_001)[4] == "1000001"
-    assert backend.command(1536 * 1024)[4] == "1536K"
+    # SIZE - 1 goes as K/M/G when it is a whole number of them, else as plain bytes, never rounded
+    assert backend.command(1_000_001)[4] == "1000000"  # bigger than SIZE - 1 bytes: SIZE or more
+    assert backend.command(1536 * 1024 + 1)[4] == "1536K"
 
 
 def test_bfg_jar_from_environment_and_launcher_on_path(tmp_path, monkeypatch):
@@ -52,9 +52,9 @@ def test_bfg_jar_from_environment_and_launcher_on_path(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", f"{launcher.parent}{os.pathsep}{os.environ['PATH']}")
     backend = backends.resolve("auto", None, environ={})
     assert backend.name == "bfg"
-    assert backend.command(5 * MiB) == [str(launcher), "--strip-blobs-bigger-than", "5M", "--no-blob-protection"]
+    assert backend.command(5 * MiB) == [str(launcher), "--strip-blobs-bigger-than", str(5 * MiB - 1), "--no-blob-protection"]
     assert backend.command(5 * MiB, protect_head=True, gitdir=Path("/r/.git")) == [
-        str(launcher), "--strip-blobs-bigger-than", "5M", "/r/.git"]
+        str(launcher), "--strip-blobs-bigger-than", str(5 * MiB - 1), "/r/.git"]
     # an explicit jar wins over the launcher
     assert backends.resolve("auto", str(jar), environ={}).launcher[-1] == str(jar.resolve())
 
@@ -65,7 +65,7 @@ def test_auto_falls_back_to_filter_repo_without_bfg(monkeypatch):
     backend = backends.resolve("auto", None, environ={})
     assert backend.name == "filter-repo"
     assert backend.command(100 * MiB)[1:] == [
-        "--strip-blobs-bigger-than", "100M", "--force", "--partial",
+        "--strip-blobs-bigger-than", str(100 * MiB - 1), "--force", "--partial",
         "--prune-empty", "never", "--prune-degenerate", "never",
     ]
 
@@ -74,7 +74,7 @@ def test_lfs_command_line_uses_an_exact_byte_threshold():
     backend = backends.resolve("lfs", None, environ={})
     command = backend.command(100 * MiB)
     assert command[1:] == ["lfs", "migrate", "import", "--everything", "--skip-fetch", "--yes",
-                           f"--above={100 * MiB + 1}b"]
+                           f"--above={100 * MiB}b"]
 
 
 def test_bfg_jar_option_with_other_backend_is_refused(tmp_path):
@@ -121,7 +121,7 @@ def test_bfg_that_exits_0_without_doing_anything_is_caught(repo, tmp_path):
     assert "git clone" in last and ".bundle" in last
     assert "still in the repository" in err
     assert (tmp_path / "args").read_text().split() == [
-        "--strip-blobs-bigger-than", "1M", "--no-blob-protection", str(repo.path / ".git")]
+        "--strip-blobs-bigger-than", str(MiB - 1), "--no-blob-protection", str(repo.path / ".git")]
     assert repo.refs() == refs
     assert (repo.path / "big.bin").stat().st_size == 2 * MiB
 
@@ -262,13 +262,11 @@ def test_pins_rebuild_stash_in_order_after_reflog_expiry(repo):
 def test_leftover_pins_from_an_interrupted_run_are_refused(repo, tmp_path):
     repo.commit("start")
     repo.git("update-ref", "refs/labhooks-clean/stash/0", "HEAD")
-    proc = subprocess.run([sys.executable, "-m", "labhooks", "clean-large", "--max", "1M", "--yes"],
-                          cwd=repo.path, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    proc = labhooks("clean-large", "--max", "1M", "--yes", cwd=repo.path, stdin=subprocess.DEVNULL)
     assert proc.returncode == 2
     assert "interrupted clean" in proc.stderr and "Traceback" not in proc.stderr
     command = proc.stderr.split("delete them with ", 1)[1].split(", and run again", 1)[0]
     subprocess.run(command, shell=True, cwd=repo.path, check=True)
     assert pins.existing_pins(repo.path) == []
-    again = subprocess.run([sys.executable, "-m", "labhooks", "clean-large", "--max", "1M", "--dry-run"],
-                           cwd=repo.path, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    again = labhooks("clean-large", "--max", "1M", "--dry-run", cwd=repo.path, stdin=subprocess.DEVNULL)
     assert again.returncode == 0, again.stderr

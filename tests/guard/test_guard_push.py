@@ -181,13 +181,10 @@ def test_precommit_first_push_falls_back_to_local_branch(tmp_path):
 def test_push_mode_without_input_on_a_terminal_is_a_usage_error(repo):
     import os
     import pty
-    import subprocess
-    import sys
 
     primary, secondary = pty.openpty()
     try:
-        proc = subprocess.run([sys.executable, "-m", "labhooks", "check-large", "--push"], cwd=repo.path,
-                              stdin=secondary, capture_output=True, text=True)
+        proc = labhooks("check-large", "--push", cwd=repo.path, stdin=secondary)
     finally:
         os.close(primary)
         os.close(secondary)

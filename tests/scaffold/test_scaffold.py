@@ -8,6 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from helpers import labhooks
 
 from labhooks.errors import LabhooksError
 from labhooks.scaffold import render as render_module
@@ -273,17 +274,15 @@ def test_templates_ship_in_the_wheel(tmp_path, repo_root):
                              capture_output=True, text=True)
     assert install.returncode == 0, install.stderr[-2000:]
     probe = subprocess.run(
-        [str(python), "-c", "from labhooks import scaffold; print(scaffold.templates_root())"],
+        [str(python), "-c", "from labhooks.scaffold.render import templates_root; print(templates_root())"],
         capture_output=True, text=True, cwd=tmp_path,
     )
     assert probe.returncode == 0, probe.stderr
     assert str(venv) in probe.stdout  # the installed copy, not the source tree
-    made = subprocess.run([str(python), "-m", "labhooks", "new-book", "book", "--author", "Ada"],
-                          capture_output=True, text=True, cwd=tmp_path)
+    made = labhooks("new-book", "book", "--author", "Ada", python=python, cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     for rel in (".gitignore", ".github/workflows/book.yml", ".pre-commit-config.yaml", "_quarto.yml"):
         assert (tmp_path / "book" / rel).is_file(), rel
-    added = subprocess.run([str(python), "-m", "labhooks", "new-minute", "Deep Sets", "--kind", "paper"],
-                           capture_output=True, text=True, cwd=tmp_path / "book")
+    added = labhooks("new-minute", "Deep Sets", "--kind", "paper", python=python, cwd=tmp_path / "book")
     assert added.returncode == 0, added.stderr
     assert (tmp_path / "book/papers/deep_sets/.gitkeep").is_file()
