@@ -147,7 +147,8 @@ def bench_push(work: Path, runs: int) -> None:
         code = ("import sys,time,statistics;from labhooks.guard import checks;"
                 f"line={line!r};ts=[]\n"
                 f"for _ in range({runs}):\n"
-                " t=time.perf_counter();checks.check_push(checks.Limits(104857600,52428800,'default'),[],remote='origin',stdin=line);"
+                " t=time.perf_counter();"
+                "checks.check_push(checks.Limits(104857600,52428800,'default'),[],remote='origin',stdin=line);"
                 "ts.append(time.perf_counter()-t)\n"
                 "print(statistics.median(ts))")
         inproc = float(subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True,

@@ -61,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--max", metavar="SIZE",
                         help="refuse blobs of SIZE or more (default: git config labhooks.maxsize, else the "
-                        f"forge's limit: GitHub {DEFAULT_MAX}, Hugging Face Hub 10M, ...: docs/guard.md, Limits by forge)")
+                        f"forge's limit: GitHub {DEFAULT_MAX}, Hugging Face Hub 10M, ...: docs/guard.md, "
+                        "Limits by forge)")
     parser.add_argument("--warn", metavar="SIZE",
                         help="print a warning, exit 0, for blobs of SIZE or more (default: git config "
                         f"labhooks.warnsize, else the forge's warn size, GitHub {DEFAULT_WARN}, or half "
@@ -106,7 +107,7 @@ def limits(max_option: str | None, warn_option: str | None, settings: dict[str, 
     else the forge's own figures (no forge: the defaults); an error names whichever the
     value came from. Where a forge gives no warn size, warnings start at half its limit."""
     settings = configured_settings() if settings is None else settings
-    chosen = []
+    chosen: list[tuple[int, str]] = []
     for option, key in (("--max", "labhooks.maxsize"), ("--warn", "labhooks.warnsize")):
         given = max_option if option == "--max" else warn_option
         if given is not None:
