@@ -125,26 +125,28 @@ def blobs_at_least(revs: Iterable[str], threshold: int, cwd=None, *, disk_size: 
     """Blobs of at least ``threshold`` bytes reachable from ``revs`` (deduplicated), with
     counts of the commits and blobs walked; ``disk_size``: also the walked objects' total
     size in the object store (compressed, deltified: what a pack of them comes near)."""
-    prefix = rb"\d+ " if disk_size else b""
-    pattern = _size_regex(threshold, rb" blob ([0-9a-f]+) ?([^\n]*)", prefix)
+    # The type leads each line, so "\ncommit " and "\nblob " count exactly (a path comes
+    # last and git cuts it at a newline) with a substring count in C, and the size regex
+    # starts from a literal.
+    pattern = _size_regex(threshold, rb" ([0-9a-f]+) ?([^\n]*)", b"blob " + (rb"\d+ " if disk_size else b""))
     found: dict[str, ObjectRecord] = {}
     missing = commits = blob_count = disk = 0
-    fmt = "%(objectsize) %(objecttype) %(objectname) %(rest)"
-    pipe = _ObjectPipeline(revs, cwd, batch_format="%(objectsize:disk) " + fmt if disk_size else fmt)
-    import re
+    fmt = "%(objecttype) %(objectsize:disk) %(objectsize) %(objectname) %(rest)" if disk_size else \
+        "%(objecttype) %(objectsize) %(objectname) %(rest)"
+    pipe = _ObjectPipeline(revs, cwd, batch_format=fmt)
+    if disk_size:
+        import re
 
-    # anchored at the line's start, so a path holding " commit " is not counted
-    commit_lines = re.compile(rb"^[0-9 ]+commit ", re.MULTILINE)
-    blob_lines = re.compile(rb"^[0-9 ]+blob ", re.MULTILINE)
-    first_number = re.compile(rb"^(\d+) ", re.MULTILINE)
+        disk_sizes = re.compile(rb"\n[a-z]+ (\d+)")
     try:
         for chunk in pipe.chunks():
+            block = b"\n" + chunk
             missing += chunk.count(b" missing\n")
-            commits += len(commit_lines.findall(chunk))
-            blob_count += len(blob_lines.findall(chunk))
+            commits += block.count(b"\ncommit ")
+            blob_count += block.count(b"\nblob ")
             if disk_size:
-                disk += sum(map(int, first_number.findall(chunk)))
-            for match in pattern.finditer(b"\n" + chunk):
+                disk += sum(map(int, disk_sizes.findall(block)))
+            for match in pattern.finditer(block):
                 size = int(match.group(1))
                 if size >= threshold:
                     oid = match.group(2).decode()
