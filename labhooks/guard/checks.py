@@ -98,7 +98,7 @@ def _classify(report: Report, findings: list[Finding], excludes: list[str]) -> N
     forge = report.limits.forge
     for finding in sorted(findings, key=lambda f: (-f.size, f.paths)):
         if _excluded(finding.paths, excludes):
-            if forge is not None and finding.size >= forge.max_blob:
+            if forge is not None and reaches(finding.size, forge.max_blob):
                 report.excluded.append(finding)
             continue
         if reaches(finding.size, report.max_size):
@@ -328,7 +328,7 @@ def _check_revisions(report: Report, revs: list[str], excludes: list[str]) -> No
     report.commits, report.blobs = query.commits, query.blob_count
     if push_limit is not None:
         report.push_bytes = query.disk_bytes
-        report.push_too_big = query.disk_bytes >= push_limit
+        report.push_too_big = reaches(query.disk_bytes, push_limit)
     if not query.blobs:
         return
     origins = find_blob_origins([b.oid for b in query.blobs], [*revs, "--root"])
