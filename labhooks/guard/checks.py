@@ -55,7 +55,7 @@ class Limits(Record):
 class Report(Record):
     __slots__ = ("mode", "limits", "errors", "warnings", "unsized", "unreachable", "head_unpushed",
                  "scope", "refs", "commits", "blobs", "push_bytes", "push_too_big", "excluded",
-                 "forge_why", "head_only_adds", "head_is_root")
+                 "forge_why", "head_only_adds", "head_is_root", "not_staged")
 
     def __init__(self, mode: str, limits: Limits):
         self.mode = mode
@@ -75,6 +75,7 @@ class Report(Record):
         self.forge_why: str | None = None
         self.head_only_adds = False  # HEAD changes nothing but adding the refused files
         self.head_is_root = False
+        self.not_staged: list[str] = []  # commit mode: names given that are not in the index
 
     @property
     def max_size(self) -> int:
@@ -123,6 +124,7 @@ def check_staged(files: list[str], limits: Limits, excludes: list[str]) -> Repor
             entries = staged_entries(wanted, cwd=top)
         else:
             entries = _filter_entries(staged_entries(cwd=top), wanted)
+        report.not_staged = _not_in_index(files, wanted, entries)
     else:
         entries = staged_entries(cwd=top)
     entries = [e for e in entries if e.mode != GITLINK_MODE]
@@ -182,6 +184,19 @@ def _root_relative(prefix: str, name: str) -> str:
         return name  # already what pre-commit passes: root-relative and normal
     # git's own pathspec check refuses a name outside the working tree
     return os.path.normpath(prefix + name).replace(os.sep, "/")
+
+
+def _not_in_index(files: list[str], wanted: list[str], entries) -> list[str]:
+    """The names given that match nothing in the index (as typed), so that saying nothing
+    about them is never mistaken for "checked and fine"."""
+    paths = {entry.path for entry in entries}
+    missing = []
+    for name, path in zip(files, wanted):
+        if path in paths or path in (".", ""):
+            continue
+        if not any(p.startswith(path.rstrip("/") + "/") for p in paths):
+            missing.append(name)
+    return missing
 
 
 def _filter_entries(entries, wanted: list[str]):

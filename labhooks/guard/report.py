@@ -74,6 +74,9 @@ def print_report(report: Report) -> None:
               file=out)
     if report.errors:
         print(_advice(report), file=out)
+    for name in report.not_staged:
+        print(f"labhooks: note: {printable(name)} is not staged, so nothing was checked for it "
+              f"(git add -- {shell_word(name)} first)", file=sys.stderr)
     if report.unsized:
         print(f"labhooks: note: {report.unsized} object(s) are missing locally (partial clone) and could "
               "not be sized; they were not fetched", file=sys.stderr)

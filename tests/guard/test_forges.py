@@ -119,3 +119,12 @@ def test_amend_that_would_leave_an_empty_commit_is_not_suggested(tmp_path):
     subprocess.run(["bash", "-c", fix], cwd=work.path, check=True, capture_output=True)
     assert work.git("log", "--format=%s").splitlines() == ["initial"]
     assert labhooks("check-large", "--all", "--max", "1M", cwd=work.path).returncode == 0
+
+
+def test_a_named_file_that_is_not_staged_gets_a_clear_word(tmp_path):
+    work, _ = clone_pair(tmp_path)
+    work.big("big.h5", 2 * MiB)
+    proc = labhooks("check-large", "--max", "1M", "big.h5", "README.md", cwd=work.path)
+    assert proc.returncode == 0
+    assert proc.stderr == "labhooks: note: big.h5 is not staged, so nothing was checked for it " \
+                          "(git add -- big.h5 first)\n"
