@@ -189,6 +189,12 @@ LFS_POINTER_PREFIX = b"version https://git-lfs.github.com/spec/v1"
 LFS_POINTER_MAX = 1024  # the LFS spec keeps pointer files under 1 KiB
 
 
+def is_lfs_pointer(content: bytes) -> bool:
+    """Whether a blob's content is a Git LFS pointer file (not the file it stands for)."""
+    return (len(content) < LFS_POINTER_MAX and content.startswith(LFS_POINTER_PREFIX + b"\n")
+            and b"\noid sha256:" in content)
+
+
 def blob_contents(oids: Iterable[str], cwd=None) -> dict[str, bytes]:
     """The content of each of these objects that is a blob here, from one ``cat-file
     --batch`` (nothing fetched). Everything is held in memory: meant for small blobs."""

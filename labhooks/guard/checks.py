@@ -8,7 +8,14 @@ from fnmatch import fnmatchcase
 
 from labhooks.errors import LabhooksError
 from labhooks.git.history import find_blob_origins
-from labhooks.git.objects import batch_check, blobs_at_least, stream_objects
+from labhooks.git.objects import (
+    LFS_POINTER_MAX,
+    batch_check,
+    blob_contents,
+    blobs_at_least,
+    is_lfs_pointer,
+    stream_objects,
+)
 from labhooks.git.process import run_git
 from labhooks.git.records import GITLINK_MODE, Commit, ObjectRecord, Record
 from labhooks.git.repo import (
@@ -55,7 +62,7 @@ class Limits(Record):
 class Report(Record):
     __slots__ = ("mode", "limits", "errors", "warnings", "unsized", "unreachable", "head_unpushed",
                  "scope", "refs", "commits", "blobs", "push_bytes", "push_too_big", "excluded",
-                 "forge_why", "head_only_adds", "head_is_root", "not_staged")
+                 "forge_why", "head_only_adds", "head_is_root", "not_staged", "not_lfs")
 
     def __init__(self, mode: str, limits: Limits):
         self.mode = mode
@@ -76,6 +83,7 @@ class Report(Record):
         self.head_only_adds = False  # HEAD changes nothing but adding the refused files
         self.head_is_root = False
         self.not_staged: list[str] = []  # commit mode: names given that are not in the index
+        self.not_lfs: list[Finding] = []  # filter=lfs paths staged as raw content, not pointers
 
     @property
     def max_size(self) -> int:
@@ -130,6 +138,7 @@ def check_staged(files: list[str], limits: Limits, excludes: list[str]) -> Repor
     entries = [e for e in entries if e.mode != GITLINK_MODE]
     if not entries:
         return report
+    _check_lfs_pointers(report, entries, top)
     by_oid: dict[str, list[str]] = {}
     for entry in entries:
         by_oid.setdefault(entry.oid, []).append(entry.path)
@@ -146,6 +155,30 @@ def check_staged(files: list[str], limits: Limits, excludes: list[str]) -> Repor
             findings.append(Finding(oid, record.size, paths))
     _classify(report, findings, excludes)
     return report
+
+
+def _check_lfs_pointers(report: Report, entries, top: str) -> None:
+    """Staged files whose attributes say ``filter=lfs`` but whose blob is raw content: the
+    commit of someone without git-lfs installed, which every clone expects as a pointer.
+    One ``git check-attr`` for every path; only the few LFS paths are then read (a blob
+    too big to be a pointer is judged by its size alone)."""
+    proc = run_git(["check-attr", "--stdin", "-z", "filter"], top, check=False,
+                   input="".join(entry.path + "\0" for entry in entries))
+    fields = proc.stdout.split("\0")
+    lfs_paths = {fields[i] for i in range(0, len(fields) - 2, 3) if fields[i + 2] == "lfs"}
+    if not lfs_paths:
+        return
+    tracked = [entry for entry in entries if entry.path in lfs_paths]
+    sizes = batch_check([entry.oid for entry in tracked], cwd=top)
+    small = [oid for oid, record in sizes.items() if record.size is not None and record.size < LFS_POINTER_MAX]
+    contents = blob_contents(small, cwd=top)
+    for entry in tracked:
+        record = sizes.get(entry.oid)
+        if record is None or record.size is None:
+            continue  # not here to read (partial clone): nothing to judge
+        if entry.oid in contents and is_lfs_pointer(contents[entry.oid]):
+            continue
+        report.not_lfs.append(Finding(entry.oid, record.size, [entry.path]))
 
 
 # deflate cannot shrink data more than 1032:1 (one 2-bit code per 258-byte match)
@@ -343,7 +376,7 @@ def _check_revisions(report: Report, revs: list[str], excludes: list[str]) -> No
     report.commits, report.blobs = query.commits, query.blob_count
     if push_limit is not None:
         report.push_bytes = query.disk_bytes
-        report.push_too_big = reaches(query.disk_bytes, push_limit)
+        report.push_too_big = query.disk_bytes is not None and reaches(query.disk_bytes, push_limit)
     if not query.blobs:
         return
     origins = find_blob_origins([b.oid for b in query.blobs], [*revs, "--root"])
@@ -351,7 +384,8 @@ def _check_revisions(report: Report, revs: list[str], excludes: list[str]) -> No
     for blob in query.blobs:
         origin = origins.get(blob.oid)
         paths = origin.paths if origin else [blob.path or "(path unknown)"]
-        findings.append(Finding(blob.oid, blob.size, paths, origin.commit if origin else None))
+        # blobs_at_least names sized blobs only
+        findings.append(Finding(blob.oid, blob.size or 0, paths, origin.commit if origin else None))
     _classify(report, findings, excludes)
     _note_head(report)
 
@@ -375,7 +409,7 @@ def check_all(limits: Limits, excludes: list[str], listing: StoreListing | None 
     report.scope = f"every ref ({query.objects} objects in the store)"
     if not candidates:
         return report  # nothing that big anywhere: no history walk needed
-    sizes = {b.oid: b.size for b in candidates}
+    sizes = {b.oid: b.size or 0 for b in candidates}  # a store listing sizes every object
     # One log walk confirms reachability and finds paths and the introducing commit:
     # a blob in any commit's tree shows up as added or modified in some commit's diff.
     origins = find_blob_origins(sizes, ["--all", "--root"])
@@ -405,7 +439,7 @@ def _note_head(report: Report) -> None:
     if not report.errors or any(f.commit is None for f in report.errors):
         return
     head = head_commit()
-    if head is None or any(f.commit.oid != head for f in report.errors):
+    if head is None or any(f.commit is None or f.commit.oid != head for f in report.errors):
         return
     on_remote = run_git(["for-each-ref", "--contains", head, "--count=1", "refs/remotes"], check=False)
     report.head_unpushed = on_remote.returncode == 0 and not on_remote.stdout.strip()

@@ -98,7 +98,7 @@ def _check(argv: list[str] | None, store_listing: StoreListing | None) -> int:
         report = check_staged(args.files, rules, args.exclude)
     report.forge_why = choice.why if choice else None
     print_report(report)
-    return EXIT_FINDINGS if report.errors or report.push_too_big else 0
+    return EXIT_FINDINGS if report.errors or report.push_too_big or report.not_lfs else 0
 
 
 def limits(max_option: str | None, warn_option: str | None, settings: dict[str, str] | None = None,

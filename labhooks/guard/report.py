@@ -62,6 +62,12 @@ def print_report(report: Report) -> None:
               f"{where}{warned_by}:", file=out)
         for finding in report.warnings:
             print(_describe(finding, with_commit), file=out)
+    if report.not_lfs:
+        print(f"labhooks: {len(report.not_lfs)} file(s) that .gitattributes stores through Git LFS "
+              "(filter=lfs) are staged as raw content, not as LFS pointers:", file=out)
+        for finding in report.not_lfs:
+            print(_describe(finding, False), file=out)
+            print(f"    fix: git lfs install && git add --renormalize -- {shell_word(finding.paths[0])}", file=out)
     if report.excluded:
         print(f"labhooks: note: --exclude let through {len(report.excluded)} blob(s) that {forge.title} "
               f"refuses ({format_size(forge.max_blob)} or more): the push will still fail there:", file=out)
@@ -83,7 +89,7 @@ def print_report(report: Report) -> None:
     if report.unreachable:
         print(f"labhooks: note: {report.unreachable} big blob(s) sit in the object store unreachable from "
               "any ref (no push sends them; `git gc --prune=now` deletes them)", file=sys.stderr)
-    if not report.errors and not report.push_too_big and report.mode != "commit":
+    if not report.errors and not report.push_too_big and not report.not_lfs and report.mode != "commit":
         print(summary_line(report), file=out)
 
 

@@ -4,6 +4,7 @@ pasted. Real git, real pushes through the installed hook."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 
 import pytest
@@ -128,3 +129,25 @@ def test_a_named_file_that_is_not_staged_gets_a_clear_word(tmp_path):
     assert proc.returncode == 0
     assert proc.stderr == "labhooks: note: big.h5 is not staged, so nothing was checked for it " \
                           "(git add -- big.h5 first)\n"
+
+
+@pytest.mark.skipif(shutil.which("git-lfs") is None, reason="git-lfs is installed by .ci/install")
+def test_a_file_lfs_should_store_committed_without_git_lfs_is_refused_with_the_fix(tmp_path):
+    work, _ = clone_pair(tmp_path)
+    work.write(".gitattributes", "*.ckpt filter=lfs diff=lfs merge=lfs -text\n")
+    work.commit("track checkpoints with LFS")
+    work.big("model.ckpt", 200 * 1024)  # far under every size limit
+    work.big("tiny.ckpt", 100)  # small enough to be a pointer, yet it is not one
+    work.git("add", "model.ckpt", "tiny.ckpt")  # no git-lfs filter configured: raw blobs
+    proc = labhooks("check-large", cwd=work.path)
+    assert proc.returncode == 1
+    assert "2 file(s) that .gitattributes stores through Git LFS (filter=lfs) are staged as raw content" \
+        in proc.stdout
+    assert "    fix: git lfs install && git add --renormalize -- model.ckpt" in proc.stdout
+    for fix in {line.split("fix: ", 1)[1] for line in proc.stdout.splitlines() if "fix: " in line}:
+        subprocess.run(["bash", "-c", fix.replace("git lfs install", "git lfs install --local")],
+                       cwd=work.path, check=True, capture_output=True)
+    proc = labhooks("check-large", cwd=work.path)
+    assert proc.returncode == 0, proc.stdout  # now pointers, as every clone expects
+    blob = work.git("cat-file", "-p", ":model.ckpt")
+    assert blob.startswith("version https://git-lfs.github.com/spec/v1\n")
