@@ -62,7 +62,7 @@ class Limits(Record):
 class Report(Record):
     __slots__ = ("mode", "limits", "errors", "warnings", "unsized", "unreachable", "head_unpushed",
                  "scope", "refs", "commits", "blobs", "push_bytes", "push_too_big", "excluded",
-                 "forge_why", "head_only_adds", "head_is_root", "not_staged", "not_lfs")
+                 "forge_why", "head_only_adds", "head_is_root", "not_staged", "not_lfs", "baselined", "baseline")
 
     def __init__(self, mode: str, limits: Limits):
         self.mode = mode
@@ -84,6 +84,8 @@ class Report(Record):
         self.head_is_root = False
         self.not_staged: list[str] = []  # commit mode: names given that are not in the index
         self.not_lfs: list[Finding] = []  # filter=lfs paths staged as raw content, not pointers
+        self.baselined: list[Finding] = []  # over the limit but listed in the baseline file
+        self.baseline: str | None = None
 
     @property
     def max_size(self) -> int:

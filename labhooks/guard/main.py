@@ -16,7 +16,7 @@ DEFAULT_MAX = "100M"
 DEFAULT_WARN = "50M"
 SIZE_KEYS = ("labhooks.maxsize", "labhooks.warnsize")
 # what the guard reads from git config: its settings and the remotes' URLs (forge rules)
-SETTINGS_PATTERN = r"^(labhooks\.(maxsize|warnsize|forge)|remote\..*\.(url|pushurl))$"
+SETTINGS_PATTERN = r"^(labhooks\.(maxsize|warnsize|forge|baseline)|remote\..*\.(url|pushurl))$"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -67,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="print a warning, exit 0, for blobs of SIZE or more (default: git config "
                         f"labhooks.warnsize, else the forge's warn size, GitHub {DEFAULT_WARN}, or half "
                         "its limit; 0 turns warnings off)")
+    parser.add_argument("--write-baseline", metavar="FILE",
+                        help="with --all: record the blobs refused today (by blob id, with size and path "
+                        "for humans) in FILE, so that --baseline FILE allows exactly those")
+    parser.add_argument("--baseline", metavar="FILE",
+                        help="allow the blobs FILE lists (written by --write-baseline), never new ones "
+                        "(default: git config labhooks.baseline)")
     parser.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                         help="allow blobs whose every path matches GLOB (on the full path or the "
                         "file name; '*' crosses '/'); repeatable")
@@ -97,6 +103,18 @@ def _check(argv: list[str] | None, store_listing: StoreListing | None) -> int:
     else:
         report = check_staged(args.files, rules, args.exclude)
     report.forge_why = choice.why if choice else None
+    if args.write_baseline:
+        if not args.all:
+            raise LabhooksError("--write-baseline records what --all finds; give --all with it", 2)
+        write_baseline(args.write_baseline, report)
+        return 0
+    baseline = args.baseline or settings.get("labhooks.baseline")
+    if baseline:
+        source = "--baseline" if args.baseline else "git config labhooks.baseline"
+        allowed = read_baseline(baseline, source)
+        report.baselined = [f for f in report.errors if f.oid in allowed]
+        report.errors = [f for f in report.errors if f.oid not in allowed]
+        report.baseline = baseline
     print_report(report)
     return EXIT_FINDINGS if report.errors or report.push_too_big or report.not_lfs else 0
 
@@ -137,6 +155,50 @@ def _forge_size(option: str, forge: forges.Forge | None, chosen: list[tuple[int,
     if forge is None:
         return parse_size(DEFAULT_WARN)
     return forge.warn_blob if forge.warn_blob is not None else chosen[0][0] // 2
+
+
+_BASELINE_HEADER = "# labhooks baseline: blobs allowed although over the limit (blob id, size, path)\n"
+
+
+def write_baseline(path: str, report) -> None:
+    """One line per refused blob, written whole or not at all."""
+    from labhooks.errors import writing
+    from labhooks.text import printable
+
+    lines = [_BASELINE_HEADER] + [
+        f"{f.oid} {f.size} {printable(', '.join(f.paths))}\n" for f in report.errors]
+    scratch = path + ".labhooks-tmp"
+    with writing(path):
+        try:
+            with open(scratch, "w", encoding="utf-8") as out:
+                out.writelines(lines)
+            os.replace(scratch, path)
+        finally:
+            if os.path.exists(scratch):
+                os.unlink(scratch)
+    from labhooks.sizes import format_size
+
+    print(f"labhooks: wrote {len(report.errors)} blob(s) of {format_size(report.max_size)} or more to {path}; "
+          f"check with: labhooks check-large --all --baseline {path} (or git config labhooks.baseline {path})")
+
+
+def read_baseline(path: str, source: str) -> set[str]:
+    try:
+        with open(path, encoding="utf-8", errors="surrogateescape") as listing:
+            lines = listing.read().splitlines()
+    except OSError as exc:
+        from labhooks.errors import describe_os_error
+
+        raise LabhooksError(f"{source}: cannot read {describe_os_error(exc, path)}", 2) from None
+    allowed = set()
+    for number, line in enumerate(lines, 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        oid = line.split(" ", 1)[0]
+        if len(oid) not in (40, 64) or any(ch not in "0123456789abcdef" for ch in oid):
+            raise LabhooksError(f"{source}: {path} line {number} does not start with a blob id", 2)
+        allowed.add(oid)
+    return allowed
 
 
 def smallest_rule_size() -> int:

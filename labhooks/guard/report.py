@@ -62,6 +62,9 @@ def print_report(report: Report) -> None:
               f"{where}{warned_by}:", file=out)
         for finding in report.warnings:
             print(_describe(finding, with_commit), file=out)
+    if report.baselined:
+        print(f"labhooks: note: {len(report.baselined)} blob(s) over the limit allowed by the baseline "
+              f"{printable(report.baseline or '')} (they were there before; no new ones are)", file=sys.stderr)
     if report.not_lfs:
         print(f"labhooks: {len(report.not_lfs)} file(s) that .gitattributes stores through Git LFS "
               "(filter=lfs) are staged as raw content, not as LFS pointers:", file=out)

@@ -151,3 +151,27 @@ def test_a_file_lfs_should_store_committed_without_git_lfs_is_refused_with_the_f
     assert proc.returncode == 0, proc.stdout  # now pointers, as every clone expects
     blob = work.git("cat-file", "-p", ":model.ckpt")
     assert blob.startswith("version https://git-lfs.github.com/spec/v1\n")
+
+
+def test_a_baseline_allows_the_big_blobs_of_today_and_never_a_new_one(tmp_path):
+    work, _ = clone_pair(tmp_path)
+    old = work.big("legacy/old data.bin", 3 * MiB)
+    work.commit("legacy")
+    assert labhooks("check-large", "--all", "--max", "1M", cwd=work.path).returncode == 1
+    proc = labhooks("check-large", "--all", "--max", "1M", "--write-baseline", "baseline.txt", cwd=work.path)
+    assert proc.returncode == 0 and "wrote 1 blob(s) of 1.0 MiB or more to baseline.txt" in proc.stdout
+    listed = (work.path / "baseline.txt").read_text().splitlines()[1]
+    assert listed == f"{work.git('rev-parse', 'HEAD:legacy/old data.bin').strip()} {3 * MiB} legacy/old data.bin"
+    assert old.exists()
+    proc = labhooks("check-large", "--all", "--max", "1M", "--baseline", "baseline.txt", cwd=work.path)
+    assert proc.returncode == 0 and "1 blob(s) over the limit allowed by the baseline baseline.txt" in proc.stderr
+    work.big("new.bin", 2 * MiB)
+    work.commit("new")
+    work.git("config", "labhooks.baseline", "baseline.txt")
+    proc = labhooks("check-large", "--all", "--max", "1M", cwd=work.path)
+    assert proc.returncode == 1
+    assert "new.bin" in proc.stdout and "old data.bin" not in proc.stdout
+    (work.path / "bad.txt").write_text("not a baseline\n")
+    proc = labhooks("check-large", "--all", "--max", "1M", "--baseline", "bad.txt", cwd=work.path)
+    assert proc.returncode == 2 and proc.stderr.strip().endswith(
+        "--baseline: bad.txt line 1 does not start with a blob id")
