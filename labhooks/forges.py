@@ -5,53 +5,60 @@ picked from the host of a remote's URL, or named with ``git config labhooks.forg
 for a self-hosted instance; an unknown host gets GitHub's rules, the strictest of the
 general-purpose forges and what the guard has always applied.
 
-Sizes are bytes. ``None``: the forge has no such rule (or none we could confirm).
+Sizes are bytes, read the way the forge reports them: GitHub's "100.00 MB" refusal is
+104,857,600 bytes (see labhooks.sizes), so its GB and MB are powers of 1024 here too.
+``None``: the forge has no such rule (or none we could confirm).
 """
 
 from __future__ import annotations
 
 MiB = 1024**2
 GiB = 1024**3
-GB = 1000**3
 
 
 class Forge:
-    __slots__ = ("name", "title", "max_blob", "warn_blob", "push_limit", "repo_recommended",
-                 "repo_limit", "lfs_only", "hosts")
+    __slots__ = ("key", "name", "file_limit", "file_warning", "push_limit", "repo_recommended",
+                 "repo_limit", "lfs_only", "hosts", "source")
 
-    def __init__(self, name: str, title: str, *, max_blob: int, warn_blob: int | None,
+    def __init__(self, key: str, name: str, *, file_limit: int, file_warning: int | None,
                  push_limit: int | None, repo_recommended: int | None, repo_limit: int | None,
-                 lfs_only: bool, hosts: tuple[str, ...]):
-        self.name = name  # what `git config labhooks.forge` takes
-        self.title = title  # what the report prints
-        self.max_blob = max_blob  # a blob of this size or more (not stored through LFS) is refused
-        self.warn_blob = warn_blob  # the forge warns from this size
+                 lfs_only: bool, hosts: tuple[str, ...], source: str):
+        self.key = key  # what `git config labhooks.forge` takes
+        self.name = name  # what reports print
+        self.file_limit = file_limit  # a file of this size or more (not stored through LFS) is refused
+        self.file_warning = file_warning  # the forge warns from this size
         self.push_limit = push_limit  # one push (its pack) of this size or more fails
         self.repo_recommended = repo_recommended  # stay under this
         self.repo_limit = repo_limit  # strongly recommended, or enforced, ceiling
         self.lfs_only = lfs_only  # big files must go through LFS (or Xet): advice is LFS, not unstage
         self.hosts = hosts
+        self.source = source  # where the forge documents these figures
 
     def __repr__(self) -> str:
-        return f"Forge({self.name!r})"
+        return f"Forge({self.key!r})"
 
 
 FORGES = {
-    forge.name: forge
+    forge.key: forge
     for forge in (
-        Forge("github", "GitHub", max_blob=100 * MiB, warn_blob=50 * MiB, push_limit=2 * GiB,
-              repo_recommended=1 * GB, repo_limit=5 * GB, lfs_only=False, hosts=("github.com",)),
-        Forge("gitlab", "GitLab.com", max_blob=100 * MiB, warn_blob=None, push_limit=5 * GiB,
-              repo_recommended=None, repo_limit=10 * GB, lfs_only=False, hosts=("gitlab.com",)),
-        Forge("huggingface", "Hugging Face Hub", max_blob=10 * MiB, warn_blob=None, push_limit=None,
-              repo_recommended=None, repo_limit=None, lfs_only=True,
-              hosts=("huggingface.co", "hf.co")),
-        Forge("bitbucket", "Bitbucket Cloud", max_blob=100 * MiB, warn_blob=None,
-              push_limit=3500 * 1000**2, repo_recommended=1 * GB, repo_limit=4 * GB, lfs_only=False,
-              hosts=("bitbucket.org",)),
+        # "ideally less than 1 GB, and less than 5 GB is strongly recommended"
+        Forge("github", "GitHub", file_limit=100 * MiB, file_warning=50 * MiB, push_limit=2 * GiB,
+              repo_recommended=1 * GiB, repo_limit=5 * GiB, lfs_only=False, hosts=("github.com",),
+              source="docs.github.com: About large files on GitHub; Repository limits"),
+        Forge("gitlab", "GitLab.com", file_limit=100 * MiB, file_warning=None, push_limit=5 * GiB,
+              repo_recommended=None, repo_limit=10 * GiB, lfs_only=False, hosts=("gitlab.com",),
+              source="gitlab-org/gitlab#428188 (Free tier file limit); GitLab.com maximum push size"),
+        Forge("huggingface", "Hugging Face Hub", file_limit=10 * MiB, file_warning=None, push_limit=None,
+              repo_recommended=None, repo_limit=None, lfs_only=True, hosts=("huggingface.co", "hf.co"),
+              source="the Hub's refusal: files larger than 10 MiB must use Git LFS (or Xet)"),
+        Forge("bitbucket", "Bitbucket Cloud", file_limit=100 * MiB, file_warning=None,
+              push_limit=7 * GiB // 2, repo_recommended=1 * GiB, repo_limit=4 * GiB, lfs_only=False,
+              hosts=("bitbucket.org",),
+              source="bitbucket.org/blog: Git push size limits; Repository size limits"),
     )
 }
-DEFAULT = FORGES["github"]
+GITHUB = FORGES["github"]
+DEFAULT = GITHUB
 
 
 def host_of(url: str) -> str:
@@ -128,7 +135,7 @@ def choose(settings: dict[str, str], remote: str | None = None, url: str | None 
         if key.startswith("remote.") and key.endswith((".url", ".pushurl")):
             host = host_of(value)
             forge = forge_for_host(host) if host else None
-            if forge is not None and (best is None or forge.max_blob < best[0].max_blob):
+            if forge is not None and (best is None or forge.file_limit < best[0].file_limit):
                 best = (forge, key[len("remote."):key.rindex(".")], host)
     if best is None:
         return ForgeChoice(DEFAULT, "no remote on a forge labhooks knows")

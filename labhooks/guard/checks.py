@@ -109,7 +109,7 @@ def _classify(report: Report, findings: list[Finding], excludes: list[str]) -> N
     forge = report.limits.forge
     for finding in sorted(findings, key=lambda f: (-f.size, f.paths)):
         if _excluded(finding.paths, excludes):
-            if forge is not None and reaches(finding.size, forge.max_blob):
+            if forge is not None and reaches(finding.size, forge.file_limit):
                 report.excluded.append(finding)
             continue
         if reaches(finding.size, report.max_size):
@@ -121,7 +121,7 @@ def _classify(report: Report, findings: list[Finding], excludes: list[str]) -> N
 def _threshold(limits: Limits) -> int:
     sizes = [limits.max_size, limits.warn_size]
     if limits.forge is not None:
-        sizes.append(limits.forge.max_blob)  # an --exclude'd blob the forge refuses gets a note
+        sizes.append(limits.forge.file_limit)  # an --exclude'd blob the forge refuses gets a note
     return min(size for size in sizes if size is not None)
 
 

@@ -151,10 +151,10 @@ def limits(max_option: str | None, warn_option: str | None, settings: dict[str, 
 
 def _forge_size(option: str, forge: forges.Forge | None, chosen: list[tuple[int, str]]) -> int:
     if option == "--max":
-        return forge.max_blob if forge is not None else parse_size(DEFAULT_MAX)
+        return forge.file_limit if forge is not None else parse_size(DEFAULT_MAX)
     if forge is None:
         return parse_size(DEFAULT_WARN)
-    return forge.warn_blob if forge.warn_blob is not None else chosen[0][0] // 2
+    return forge.file_warning if forge.file_warning is not None else chosen[0][0] // 2
 
 
 _BASELINE_HEADER = "# labhooks baseline: blobs allowed although over the limit (blob id, size, path)\n"

@@ -32,7 +32,7 @@ def rule_words(report: Report) -> str:
         source = "the default" if limits.max_source == "default" else limits.max_source
         return f"limit {format_size(limits.max_size)} from {source}"
     if limits.max_source == "forge":
-        words = f"{limits.forge.title}'s limit"
+        words = f"{limits.forge.name}'s limit"
     else:
         words = f"limit from {limits.max_source}"
     return f"{words}; {report.forge_why}" if report.forge_why else words
@@ -57,7 +57,7 @@ def print_report(report: Report) -> None:
             print(_describe(finding, with_commit), file=out)
             print(f"    fix: {fix_line(report, finding)}", file=out)
     if report.warnings:
-        warned_by = f"; {forge.title} warns from {format_size(forge.warn_blob)}" if forge and forge.warn_blob else ""
+        warned_by = f"; {forge.name} warns from {format_size(forge.file_warning)}" if forge and forge.file_warning else ""
         print(f"labhooks: warning: {len(report.warnings)} blob(s) of {format_size(report.warn_size)} or more "
               f"{where}{warned_by}:", file=out)
         for finding in report.warnings:
@@ -72,13 +72,13 @@ def print_report(report: Report) -> None:
             print(_describe(finding, False), file=out)
             print(f"    fix: git lfs install && git add --renormalize -- {shell_word(finding.paths[0])}", file=out)
     if report.excluded:
-        print(f"labhooks: note: --exclude let through {len(report.excluded)} blob(s) that {forge.title} "
-              f"refuses ({format_size(forge.max_blob)} or more): the push will still fail there:", file=out)
+        print(f"labhooks: note: --exclude let through {len(report.excluded)} blob(s) that {forge.name} "
+              f"refuses ({format_size(forge.file_limit)} or more): the push will still fail there:", file=out)
         for finding in report.excluded:
             print(_describe(finding, with_commit), file=out)
     if report.push_too_big:
         print(f"labhooks: this push comes to about {format_size(report.push_bytes)} (the size its objects "
-              f"take in the store), and {forge.title} refuses a push of {format_size(forge.push_limit)} or "
+              f"take in the store), and {forge.name} refuses a push of {format_size(forge.push_limit)} or "
               "more: push older commits first, a part at a time (git push REMOTE COMMIT:refs/heads/BRANCH)",
               file=out)
     if report.errors:
@@ -132,8 +132,8 @@ def _print_server_report(report: Report) -> None:
 
 def _advice(report: Report) -> str:
     forge = report.limits.forge
-    title = forge.title if forge is not None else "GitHub"
-    limit = format_size(forge.max_blob if forge is not None else report.max_size)
+    title = forge.name if forge is not None else "GitHub"
+    limit = format_size(forge.file_limit if forge is not None else report.max_size)
     rule = (f"{title} refuses any file of {limit} or more that is not stored through Git LFS (or Xet)"
             if forge is not None and forge.lfs_only else
             f"{title} refuses a push holding any blob of {limit} or more, even one deleted again later")
