@@ -57,7 +57,9 @@ def print_report(report: Report) -> None:
             print(_describe(finding, with_commit), file=out)
             print(f"    fix: {fix_line(report, finding)}", file=out)
     if report.warnings:
-        warned_by = f"; {forge.name} warns from {format_size(forge.file_warning)}" if forge and forge.file_warning else ""
+        warned_by = ""
+        if forge is not None and forge.file_warning:
+            warned_by = f"; {forge.name} warns from {format_size(forge.file_warning)}"
         print(f"labhooks: warning: {len(report.warnings)} blob(s) of {format_size(report.warn_size)} or more "
               f"{where}{warned_by}:", file=out)
         for finding in report.warnings:
