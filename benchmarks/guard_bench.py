@@ -48,8 +48,9 @@ def tool(name: str) -> str:
 def timed(cmd, cwd, stdin_bytes: bytes | None = None, shell: bool = False) -> tuple[float, int, int]:
     """(seconds, exit code, peak RSS in KiB of the process tree's largest member)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, shell=shell, stdin=subprocess.PIPE if stdin_bytes is not None else subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stdin = subprocess.PIPE if stdin_bytes is not None else subprocess.DEVNULL
+    proc = subprocess.Popen(cmd, cwd=cwd, shell=shell, stdin=stdin, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     if stdin_bytes is not None:
         proc.stdin.write(stdin_bytes)
         proc.stdin.close()
@@ -184,8 +185,8 @@ def bench_history(work: Path, runs: int) -> None:
     clean = make_history(work / "history-clean", *common)
     big = make_history(work / "history-big", *common, "--big", "120@1000")
     count = git("count-objects", "-v", cwd=clean)
-    print(f"4. --all on a synthetic history: 20,000 commits, {count.split()[count.split().index('in-pack:') + 1]} objects",
-          flush=True)
+    in_pack = count.split()[count.split().index('in-pack:') + 1]
+    print(f"4. --all on a synthetic history: 20,000 commits, {in_pack} objects", flush=True)
     raw = "git rev-list --objects --all | git cat-file --batch-check >/dev/null"
     compare("4a. check-large --all --max 100M, no blob that big",
             ([tool("labhooks-check-large"), "--all", "--max", "100M"], clean, None, False),
