@@ -329,7 +329,9 @@ FILES = {
     "index.qmd": "# Preface {.unnumbered}\n\nOur seminar minutes.\n",
     "references.qmd": "# References {.unnumbered}\n\n::: {#refs}\n:::\n",
     "references.bib": BIB,
-    "tools/git_basics.qmd": "---\nauthor: Ada Lovelace\n---\n\n# Git basics\n\n```{python}\nprint('cells are fine in .qmd')\n```\n",
+    "tools/git_basics.qmd": (
+        "---\nauthor: Ada Lovelace\n---\n\n# Git basics\n\n```{python}\nprint('cells are fine in .qmd')\n```\n"
+    ),
     "tools/slurm.md": "---\nauthor: Alan Turing\n---\n\n# Slurm\n\n## Usage\n\n```bash\nsbatch job.sh\n```\n",
     "tools/containers/apptainer.qmd": "---\nauthor: Alan Turing\n---\n\n# Apptainer\n",
     "papers/attention.md": PAPER_MD,

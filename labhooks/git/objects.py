@@ -95,13 +95,13 @@ def stream_objects(revs: Iterable[str], cwd=None, extra_args: Iterable[str] = ()
         pipe.close()
 
 
-def _size_regex(threshold: int, tail: bytes) -> re.Pattern:
+def _size_regex(threshold: int, tail: bytes, head: bytes = b"") -> re.Pattern:
     # A size with fewer digits than the threshold cannot reach it. Starting the pattern
     # with a literal byte lets the regex engine skip from candidate to candidate in C,
     # so a listing of hundreds of thousands of objects costs milliseconds to filter.
     import re
 
-    return re.compile(rb"\n(\d{%d,})" % _digits(threshold) + tail)
+    return re.compile(rb"\n" + head + rb"(\d{%d,})" % _digits(threshold) + tail)
 
 
 def _digits(threshold: int) -> int:
@@ -110,24 +110,43 @@ def _digits(threshold: int) -> int:
 
 
 class BlobQuery(Record):
-    __slots__ = ("blobs", "missing", "objects")
+    __slots__ = ("blobs", "missing", "objects", "commits", "blob_count", "disk_bytes")
 
     def __init__(self, blobs: list[ObjectRecord], missing: int, objects: int | None = None):
         self.blobs = blobs  # at or over the threshold, biggest first
         self.missing = missing  # objects that could not be sized (partial clone)
         self.objects = objects  # objects looked at, when counted
+        self.commits: int | None = None  # commits walked, when counted
+        self.blob_count: int | None = None  # blobs walked (with repeats across paths), when counted
+        self.disk_bytes: int | None = None  # the walked objects' size in the store, when asked
 
 
-def blobs_at_least(revs: Iterable[str], threshold: int, cwd=None) -> BlobQuery:
-    """Blobs of at least ``threshold`` bytes reachable from ``revs`` (deduplicated)."""
-    pattern = _size_regex(threshold, rb" blob ([0-9a-f]+) ?([^\n]*)")
+def blobs_at_least(revs: Iterable[str], threshold: int, cwd=None, *, disk_size: bool = False) -> BlobQuery:
+    """Blobs of at least ``threshold`` bytes reachable from ``revs`` (deduplicated), with
+    counts of the commits and blobs walked; ``disk_size``: also the walked objects' total
+    size in the object store (compressed, deltified: what a pack of them comes near)."""
+    # The type leads each line, so "\ncommit " and "\nblob " count exactly (a path comes
+    # last and git cuts it at a newline) with a substring count in C, and the size regex
+    # starts from a literal.
+    pattern = _size_regex(threshold, rb" ([0-9a-f]+) ?([^\n]*)", b"blob " + (rb"\d+ " if disk_size else b""))
     found: dict[str, ObjectRecord] = {}
-    missing = 0
-    pipe = _ObjectPipeline(revs, cwd, batch_format="%(objectsize) %(objecttype) %(objectname) %(rest)")
+    missing = commits = blob_count = disk = 0
+    fmt = "%(objecttype) %(objectsize:disk) %(objectsize) %(objectname) %(rest)" if disk_size else \
+        "%(objecttype) %(objectsize) %(objectname) %(rest)"
+    pipe = _ObjectPipeline(revs, cwd, batch_format=fmt)
+    if disk_size:
+        import re
+
+        disk_sizes = re.compile(rb"\n[a-z]+ (\d+)")
     try:
         for chunk in pipe.chunks():
+            block = b"\n" + chunk
             missing += chunk.count(b" missing\n")
-            for match in pattern.finditer(b"\n" + chunk):
+            commits += block.count(b"\ncommit ")
+            blob_count += block.count(b"\nblob ")
+            if disk_size:
+                disk += sum(map(int, disk_sizes.findall(block)))
+            for match in pattern.finditer(block):
                 size = int(match.group(1))
                 if size >= threshold:
                     oid = match.group(2).decode()
@@ -136,7 +155,10 @@ def blobs_at_least(revs: Iterable[str], threshold: int, cwd=None) -> BlobQuery:
                         found[oid] = ObjectRecord(oid, "blob", size, path)
     finally:
         pipe.close()
-    return BlobQuery(biggest_first(found.values()), missing)
+    query = BlobQuery(biggest_first(found.values()), missing)
+    query.commits, query.blob_count = commits, blob_count
+    query.disk_bytes = disk if disk_size else None
+    return query
 
 
 def biggest_first(records: Iterable[ObjectRecord]) -> list[ObjectRecord]:
@@ -165,6 +187,12 @@ LFS_POINTER_PREFIX = b"version https://git-lfs.github.com/spec/v1"
 
 
 LFS_POINTER_MAX = 1024  # the LFS spec keeps pointer files under 1 KiB
+
+
+def is_lfs_pointer(content: bytes) -> bool:
+    """Whether a blob's content is a Git LFS pointer file (not the file it stands for)."""
+    return (len(content) < LFS_POINTER_MAX and content.startswith(LFS_POINTER_PREFIX + b"\n")
+            and b"\noid sha256:" in content)
 
 
 def blob_contents(oids: Iterable[str], cwd=None) -> dict[str, bytes]:

@@ -72,10 +72,20 @@ def head_commit(cwd=None) -> str | None:
     return proc.stdout.strip() or None
 
 
+# Set (to anything but false) when objects may be missing and git would fetch them on
+# demand; the pre-push hook reads the same keys (install-hooks writes them into it).
+PARTIAL_CLONE_KEYS = ("extensions.partialclone", "remote.*.promisor")
+
+
+def config_pattern(keys) -> str:
+    """A ``git config --get-regexp`` pattern for exactly these keys ('*': any name)."""
+    return "^(" + "|".join(key.replace(".", r"\.").replace("*", ".*") for key in keys) + ")$"
+
+
 def is_partial_clone(cwd=None) -> bool:
     """True when objects may be missing locally and git would fetch them on demand."""
     proc = run_git(
-        ["config", "--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$"],
+        ["config", "--get-regexp", config_pattern(PARTIAL_CLONE_KEYS)],
         cwd, check=False,
     )
     return any(line.split(" ", 1)[-1].strip() not in ("", "false") for line in proc.stdout.splitlines())

@@ -8,7 +8,14 @@ from fnmatch import fnmatchcase
 
 from labhooks.errors import LabhooksError
 from labhooks.git.history import find_blob_origins
-from labhooks.git.objects import batch_check, blobs_at_least, stream_objects
+from labhooks.git.objects import (
+    LFS_POINTER_MAX,
+    batch_check,
+    blob_contents,
+    blobs_at_least,
+    is_lfs_pointer,
+    stream_objects,
+)
 from labhooks.git.process import run_git
 from labhooks.git.records import GITLINK_MODE, Commit, ObjectRecord, Record
 from labhooks.git.repo import (
@@ -40,18 +47,53 @@ class Finding(Record):
         self.commit = commit
 
 
-class Report(Record):
-    __slots__ = ("mode", "max_size", "warn_size", "errors", "warnings", "unsized", "unreachable", "head_unpushed")
+class Limits(Record):
+    """The sizes a check applies and where the refusal size came from."""
 
-    def __init__(self, mode: str, max_size: int, warn_size: int | None):
-        self.mode = mode
+    __slots__ = ("max_size", "warn_size", "max_source", "forge")
+
+    def __init__(self, max_size: int, warn_size: int | None, max_source: str, forge=None):
         self.max_size = max_size
-        self.warn_size = warn_size
+        self.warn_size = warn_size  # None: no warnings
+        self.max_source = max_source  # "--max", "git config labhooks.maxsize", "forge", "default"
+        self.forge = forge  # labhooks.forges.Forge whose rules apply (None: server side)
+
+
+class Report(Record):
+    __slots__ = ("mode", "limits", "errors", "warnings", "unsized", "unreachable", "head_unpushed",
+                 "scope", "refs", "commits", "blobs", "push_bytes", "push_too_big", "excluded",
+                 "forge_why", "head_only_adds", "head_is_root", "not_staged", "not_lfs", "baselined", "baseline")
+
+    def __init__(self, mode: str, limits: Limits):
+        self.mode = mode
+        self.limits = limits
         self.errors: list[Finding] = []
         self.warnings: list[Finding] = []
         self.unsized = 0  # objects missing locally (partial clone), never fetched
         self.unreachable = 0  # big blobs in the store that no ref reaches (--all only)
         self.head_unpushed = False  # HEAD is the only commit to fix and not on any remote
+        self.scope = ""  # what was checked, in words, for the summary line
+        self.refs: int | None = None  # refs pushed, when known
+        self.commits: int | None = None  # commits walked, when counted
+        self.blobs: int | None = None  # blobs looked at, when counted
+        self.push_bytes: int | None = None  # estimated size of what a push sends
+        self.push_too_big = False  # push_bytes reaches the forge's push limit
+        self.excluded: list[Finding] = []  # let through by --exclude though the forge refuses them
+        self.forge_why: str | None = None
+        self.head_only_adds = False  # HEAD changes nothing but adding the refused files
+        self.head_is_root = False
+        self.not_staged: list[str] = []  # commit mode: names given that are not in the index
+        self.not_lfs: list[Finding] = []  # filter=lfs paths staged as raw content, not pointers
+        self.baselined: list[Finding] = []  # over the limit but listed in the baseline file
+        self.baseline: str | None = None
+
+    @property
+    def max_size(self) -> int:
+        return self.limits.max_size
+
+    @property
+    def warn_size(self) -> int | None:
+        return self.limits.warn_size
 
 
 def _excluded(paths: list[str], globs: list[str]) -> bool:
@@ -64,8 +106,11 @@ def _excluded(paths: list[str], globs: list[str]) -> bool:
 
 
 def _classify(report: Report, findings: list[Finding], excludes: list[str]) -> None:
+    forge = report.limits.forge
     for finding in sorted(findings, key=lambda f: (-f.size, f.paths)):
         if _excluded(finding.paths, excludes):
+            if forge is not None and reaches(finding.size, forge.file_limit):
+                report.excluded.append(finding)
             continue
         if reaches(finding.size, report.max_size):
             report.errors.append(finding)
@@ -73,28 +118,33 @@ def _classify(report: Report, findings: list[Finding], excludes: list[str]) -> N
             report.warnings.append(finding)
 
 
-def _threshold(max_size: int, warn: int | None) -> int:
-    return min(max_size, warn) if warn is not None else max_size
+def _threshold(limits: Limits) -> int:
+    sizes = [limits.max_size, limits.warn_size]
+    if limits.forge is not None:
+        sizes.append(limits.forge.file_limit)  # an --exclude'd blob the forge refuses gets a note
+    return min(size for size in sizes if size is not None)
 
 
-def check_staged(files: list[str], max_size: int, warn: int | None, excludes: list[str]) -> Report:
+def check_staged(files: list[str], limits: Limits, excludes: list[str]) -> Report:
     top, prefix, objects_dir = _worktree()
-    report = Report("commit", max_size, warn)
+    report = Report("commit", limits)
     if files:
         wanted = [_root_relative(prefix, name) for name in files]
         if len(wanted) <= _PATHSPEC_LIMIT:
             entries = staged_entries(wanted, cwd=top)
         else:
             entries = _filter_entries(staged_entries(cwd=top), wanted)
+        report.not_staged = _not_in_index(files, wanted, entries)
     else:
         entries = staged_entries(cwd=top)
     entries = [e for e in entries if e.mode != GITLINK_MODE]
     if not entries:
         return report
+    _check_lfs_pointers(report, entries, top)
     by_oid: dict[str, list[str]] = {}
     for entry in entries:
         by_oid.setdefault(entry.oid, []).append(entry.path)
-    threshold = _threshold(max_size, warn)
+    threshold = _threshold(limits)
     unproven = [oid for oid in by_oid if not _loose_and_small(objects_dir, oid, threshold)]
     sizes = batch_check(unproven, cwd=top)
     findings = []
@@ -107,6 +157,30 @@ def check_staged(files: list[str], max_size: int, warn: int | None, excludes: li
             findings.append(Finding(oid, record.size, paths))
     _classify(report, findings, excludes)
     return report
+
+
+def _check_lfs_pointers(report: Report, entries, top: str) -> None:
+    """Staged files whose attributes say ``filter=lfs`` but whose blob is raw content: the
+    commit of someone without git-lfs installed, which every clone expects as a pointer.
+    One ``git check-attr`` for every path; only the few LFS paths are then read (a blob
+    too big to be a pointer is judged by its size alone)."""
+    proc = run_git(["check-attr", "--stdin", "-z", "filter"], top, check=False,
+                   input="".join(entry.path + "\0" for entry in entries))
+    fields = proc.stdout.split("\0")
+    lfs_paths = {fields[i] for i in range(0, len(fields) - 2, 3) if fields[i + 2] == "lfs"}
+    if not lfs_paths:
+        return
+    tracked = [entry for entry in entries if entry.path in lfs_paths]
+    sizes = batch_check([entry.oid for entry in tracked], cwd=top)
+    small = [oid for oid, record in sizes.items() if record.size is not None and record.size < LFS_POINTER_MAX]
+    contents = blob_contents(small, cwd=top)
+    for entry in tracked:
+        record = sizes.get(entry.oid)
+        if record is None or record.size is None:
+            continue  # not here to read (partial clone): nothing to judge
+        if entry.oid in contents and is_lfs_pointer(contents[entry.oid]):
+            continue
+        report.not_lfs.append(Finding(entry.oid, record.size, [entry.path]))
 
 
 # deflate cannot shrink data more than 1032:1 (one 2-bit code per 258-byte match)
@@ -145,6 +219,19 @@ def _root_relative(prefix: str, name: str) -> str:
         return name  # already what pre-commit passes: root-relative and normal
     # git's own pathspec check refuses a name outside the working tree
     return os.path.normpath(prefix + name).replace(os.sep, "/")
+
+
+def _not_in_index(files: list[str], wanted: list[str], entries) -> list[str]:
+    """The names given that match nothing in the index (as typed), so that saying nothing
+    about them is never mistaken for "checked and fine"."""
+    paths = {entry.path for entry in entries}
+    missing = []
+    for name, path in zip(files, wanted):
+        if path in paths or path in (".", ""):
+            continue
+        if not any(p.startswith(path.rstrip("/") + "/") for p in paths):
+            missing.append(name)
+    return missing
 
 
 def _filter_entries(entries, wanted: list[str]):
@@ -210,41 +297,64 @@ def _remote_refs(remote: str | None) -> list[str]:
     return [f"--remotes={remote}"] if remote else []
 
 
-def precommit_revisions(env) -> list[str] | None:
-    """The range pre-commit's pre-push stage describes, or None outside pre-commit."""
+# "every commit no remote has": what a push could send when no push says what it sends
+UNPUSHED = ["--branches", "--tags", "--not", "--remotes"]
+
+
+def precommit_revisions(env) -> tuple[list[str], str] | None:
+    """The range pre-commit's (or prek's) pre-push stage describes, and its words for the
+    summary; None when neither runs us with one."""
     remote = env.get("PRE_COMMIT_REMOTE_NAME")
     from_ref, to_ref = env.get("PRE_COMMIT_FROM_REF"), env.get("PRE_COMMIT_TO_REF")
+    # both runners hand a hook one ref of a push, the first that sends anything
+    one_ref = "the ref pre-commit passed (one per push; `labhooks install-hooks` checks every ref)"
     if from_ref and to_ref:
-        return [to_ref, "--not", from_ref, *_remote_refs(remote)]
-    local = env.get("PRE_COMMIT_LOCAL_BRANCH")
+        return [to_ref, "--not", from_ref, *_remote_refs(remote)], one_ref
+    local = to_ref or env.get("PRE_COMMIT_LOCAL_BRANCH")
     if local:
-        # pre-commit sets no range when the whole branch is new to the remote
-        return [local, "--not", *_remote_refs(remote)]
+        # no range when the whole branch is new to the remote
+        return [local, "--not", *_remote_refs(remote)], one_ref
     return None
 
 
-def check_push(max_size: int, warn: int | None, excludes: list[str], *, remote: str | None = None,
+def _under_hook_runner(env) -> bool:
+    return env.get("PRE_COMMIT") == "1" or "PREK_HOOK_STAGE" in env
+
+
+def check_push(limits: Limits, excludes: list[str], *, remote: str | None = None,
                stdin: bytes | None = None, env=None) -> Report:
     env = os.environ if env is None else env
-    revs = None if remote else precommit_revisions(env)
-    if revs is None:
+    report = Report("push", limits)
+    given = None if remote else precommit_revisions(env)
+    lines: list[list[str]] = []
+    if given is None:
         if stdin is None:
-            if sys.stdin is None or sys.stdin.isatty():
+            if sys.stdin is None or (sys.stdin.isatty() and not _under_hook_runner(env)):
                 raise LabhooksError(
                     "--push needs a pre-push hook's input on stdin or pre-commit's PRE_COMMIT_* "
                     "variables; to check the whole history use --all", 2)
-            stdin = sys.stdin.buffer.read()
+            stdin = b"" if sys.stdin.isatty() else sys.stdin.buffer.read()
         lines = _read_lines(stdin)
-    report = Report("push", max_size, warn)
     ensure_repo()
-    if revs is None:
+    if given is not None:
+        revs, report.scope = given
+    elif lines:
         revs = push_revisions(lines, remote or env.get("PRE_COMMIT_REMOTE_NAME"))
+        report.refs = len(lines)
+        report.scope = f"{len(lines)} ref(s) pushed"
+    else:
+        # pre-commit run by hand, try-repo, an empty input: no push says what goes, so
+        # check everything that could go rather than pass having checked nothing
+        revs = UNPUSHED
+        report.scope = "no push range given, so every commit no remote has (--branches --tags --not --remotes)"
     if revs:
         _check_revisions(report, revs, excludes)
+    else:
+        report.commits = report.blobs = 0
     return report
 
 
-def check_pre_receive(max_size: int, warn: int | None, excludes: list[str], stdin: bytes) -> Report:
+def check_pre_receive(limits: Limits, excludes: list[str], stdin: bytes) -> Report:
     ensure_repo()
     tips = []
     for parts in _read_lines(stdin):
@@ -252,7 +362,8 @@ def check_pre_receive(max_size: int, warn: int | None, excludes: list[str], stdi
             raise LabhooksError(f"unexpected pre-receive input line: {' '.join(parts)!r}", 2)
         if not is_null_oid(parts[1]):
             tips.append(parts[1])
-    report = Report("pre-receive", max_size, warn)
+    report = Report("pre-receive", limits)
+    report.refs = len(tips)
     if tips:
         # refs are not updated before pre-receive accepts: --all is what the server has
         _check_revisions(report, [*tips, "--not", "--all"], excludes)
@@ -260,8 +371,14 @@ def check_pre_receive(max_size: int, warn: int | None, excludes: list[str], stdi
 
 
 def _check_revisions(report: Report, revs: list[str], excludes: list[str]) -> None:
-    query = blobs_at_least(revs, _threshold(report.max_size, report.warn_size))
+    forge = report.limits.forge
+    push_limit = forge.push_limit if forge is not None and report.mode == "push" else None
+    query = blobs_at_least(revs, _threshold(report.limits), disk_size=push_limit is not None)
     report.unsized = query.missing
+    report.commits, report.blobs = query.commits, query.blob_count
+    if push_limit is not None:
+        report.push_bytes = query.disk_bytes
+        report.push_too_big = query.disk_bytes is not None and reaches(query.disk_bytes, push_limit)
     if not query.blobs:
         return
     origins = find_blob_origins([b.oid for b in query.blobs], [*revs, "--root"])
@@ -269,16 +386,17 @@ def _check_revisions(report: Report, revs: list[str], excludes: list[str]) -> No
     for blob in query.blobs:
         origin = origins.get(blob.oid)
         paths = origin.paths if origin else [blob.path or "(path unknown)"]
-        findings.append(Finding(blob.oid, blob.size, paths, origin.commit if origin else None))
+        # blobs_at_least names sized blobs only
+        findings.append(Finding(blob.oid, blob.size or 0, paths, origin.commit if origin else None))
     _classify(report, findings, excludes)
     _note_head(report)
 
 
-def check_all(max_size: int, warn: int | None, excludes: list[str],
-              listing: StoreListing | None = None) -> Report:
+def check_all(limits: Limits, excludes: list[str], listing: StoreListing | None = None) -> Report:
     """``listing``: a sizes-only StoreListing the caller already started; closed here."""
-    report = Report("all", max_size, warn)
-    threshold = _threshold(max_size, warn)
+    report = Report("all", limits)
+    report.scope = "every ref"
+    threshold = _threshold(limits)
     # The store listing is nearly all of the time this takes when nothing is that big:
     # start it first and check the repository while git lists on another core.
     with listing or StoreListing() as listing:
@@ -288,10 +406,12 @@ def check_all(max_size: int, warn: int | None, excludes: list[str],
             listing.close()
             _check_revisions(report, ["--all"], excludes)
             return report
-        candidates = store_blobs_at_least(threshold, listing=listing).blobs
+        query = store_blobs_at_least(threshold, listing=listing)
+    candidates = query.blobs
+    report.scope = f"every ref ({query.objects} objects in the store)"
     if not candidates:
         return report  # nothing that big anywhere: no history walk needed
-    sizes = {b.oid: b.size for b in candidates}
+    sizes = {b.oid: b.size or 0 for b in candidates}  # a store listing sizes every object
     # One log walk confirms reachability and finds paths and the introducing commit:
     # a blob in any commit's tree shows up as added or modified in some commit's diff.
     origins = find_blob_origins(sizes, ["--all", "--root"])
@@ -321,7 +441,16 @@ def _note_head(report: Report) -> None:
     if not report.errors or any(f.commit is None for f in report.errors):
         return
     head = head_commit()
-    if head is None or any(f.commit.oid != head for f in report.errors):
+    if head is None or any(f.commit is None or f.commit.oid != head for f in report.errors):
         return
     on_remote = run_git(["for-each-ref", "--contains", head, "--count=1", "refs/remotes"], check=False)
     report.head_unpushed = on_remote.returncode == 0 and not on_remote.stdout.strip()
+    if not report.head_unpushed:
+        return
+    # amending a commit that only added these files would leave it empty, which git refuses
+    parents = run_git(["rev-list", "--parents", "-n", "1", head], check=False).stdout.split()[1:]
+    changed = run_git(["diff-tree", "--root", "--no-commit-id", "-r", "-z", "--name-only", head],
+                      check=False).stdout.split("\0")
+    refused = {path for finding in report.errors for path in finding.paths}
+    report.head_is_root = not parents
+    report.head_only_adds = {path for path in changed if path} <= refused

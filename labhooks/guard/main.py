@@ -1,17 +1,22 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
+from labhooks import forges
 from labhooks.errors import EXIT_FINDINGS, LabhooksError, run
 from labhooks.git.process import run_git
 from labhooks.git.store import StoreListing
-from labhooks.guard.checks import check_all, check_pre_receive, check_push, check_staged
+from labhooks.guard.checks import Limits, check_all, check_pre_receive, check_push, check_staged
 from labhooks.guard.report import print_report
 from labhooks.sizes import SizeError, parse_size
 
 DEFAULT_MAX = "100M"
 DEFAULT_WARN = "50M"
+SIZE_KEYS = ("labhooks.maxsize", "labhooks.warnsize")
+# what the guard reads from git config: its settings and the remotes' URLs (forge rules)
+SETTINGS_PATTERN = r"^(labhooks\.(maxsize|warnsize|forge|baseline)|remote\..*\.(url|pushurl))$"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,11 +54,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="push mode: the remote being pushed to (a pre-push hook's first argument); "
         "its remote-tracking refs count as already pushed",
     )
+    parser.add_argument(
+        "--remote-url", metavar="URL",
+        help="push mode: the URL being pushed to (a pre-push hook's second argument); with "
+        "--remote, picks the forge whose limits apply",
+    )
     parser.add_argument("--max", metavar="SIZE",
-                        help=f"refuse blobs of SIZE or more (default: git config labhooks.maxsize, else {DEFAULT_MAX})")
+                        help="refuse blobs of SIZE or more (default: git config labhooks.maxsize, else the "
+                        f"forge's limit: GitHub {DEFAULT_MAX}, Hugging Face Hub 10M, ...: docs/guard.md, "
+                        "Limits by forge)")
     parser.add_argument("--warn", metavar="SIZE",
                         help="print a warning, exit 0, for blobs of SIZE or more (default: git config "
-                        f"labhooks.warnsize, else {DEFAULT_WARN}; 0 turns warnings off)")
+                        f"labhooks.warnsize, else the forge's warn size, GitHub {DEFAULT_WARN}, or half "
+                        "its limit; 0 turns warnings off)")
+    parser.add_argument("--write-baseline", metavar="FILE",
+                        help="with --all: record the blobs refused today (by blob id, with size and path "
+                        "for humans) in FILE, so that --baseline FILE allows exactly those")
+    parser.add_argument("--baseline", metavar="FILE",
+                        help="allow the blobs FILE lists (written by --write-baseline), never new ones "
+                        "(default: git config labhooks.baseline)")
     parser.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                         help="allow blobs whose every path matches GLOB (on the full path or the "
                         "file name; '*' crosses '/'); repeatable")
@@ -68,53 +87,139 @@ def main(argv: list[str] | None = None, *, store_listing: StoreListing | None = 
 
 def _check(argv: list[str] | None, store_listing: StoreListing | None) -> int:
     args = build_parser().parse_args(argv)
-    max_size, warn_size = limits(args.max, args.warn)
     if args.files and (args.push or args.all or args.pre_receive):
         raise LabhooksError("FILE arguments are for commit mode; leave them out with --push, --all or --pre-receive", 2)
-    warn = warn_size if 0 < warn_size < max_size else None
+    settings = configured_settings()
+    remote = args.remote or (os.environ.get("PRE_COMMIT_REMOTE_NAME") if args.push else None)
+    url = args.remote_url or (os.environ.get("PRE_COMMIT_REMOTE_URL") if args.push else None)
+    choice = None if args.pre_receive else forges.choose(settings, remote, url)
+    rules = limits(args.max, args.warn, settings, choice.forge if choice else None)
     if args.push:
-        report = check_push(max_size, warn, args.exclude, remote=args.remote)
+        report = check_push(rules, args.exclude, remote=args.remote)
     elif args.all:
-        report = check_all(max_size, warn, args.exclude, listing=store_listing)
+        report = check_all(rules, args.exclude, listing=store_listing)
     elif args.pre_receive:
-        report = check_pre_receive(max_size, warn, args.exclude, sys.stdin.buffer.read())
+        report = check_pre_receive(rules, args.exclude, sys.stdin.buffer.read())
     else:
-        report = check_staged(args.files, max_size, warn, args.exclude)
+        report = check_staged(args.files, rules, args.exclude)
+    report.forge_why = choice.why if choice else None
+    if args.write_baseline:
+        if not args.all:
+            raise LabhooksError("--write-baseline records what --all finds; give --all with it", 2)
+        write_baseline(args.write_baseline, report)
+        return 0
+    baseline = args.baseline or settings.get("labhooks.baseline")
+    if baseline:
+        source = "--baseline" if args.baseline else "git config labhooks.baseline"
+        allowed = read_baseline(baseline, source)
+        report.baselined = [f for f in report.errors if f.oid in allowed]
+        report.errors = [f for f in report.errors if f.oid not in allowed]
+        report.baseline = baseline
     print_report(report)
-    return EXIT_FINDINGS if report.errors else 0
+    return EXIT_FINDINGS if report.errors or report.push_too_big or report.not_lfs else 0
 
 
-def limits(max_option: str | None, warn_option: str | None) -> tuple[int, int]:
-    """(max, warn) in bytes: the options, else ``git config labhooks.maxsize/warnsize``,
-    else the defaults; an error names whichever the value came from."""
-    configured = _configured_limits() if max_option is None or warn_option is None else {}
-    sizes = []
-    for option, key, default in (("--max", "labhooks.maxsize", DEFAULT_MAX),
-                                 ("--warn", "labhooks.warnsize", DEFAULT_WARN)):
+def limits(max_option: str | None, warn_option: str | None, settings: dict[str, str] | None = None,
+           forge: forges.Forge | None = None) -> Limits:
+    """The sizes a check applies: the options, else ``git config labhooks.maxsize/warnsize``,
+    else the forge's own figures (no forge: the defaults); an error names whichever the
+    value came from. Where a forge gives no warn size, warnings start at half its limit."""
+    settings = configured_settings() if settings is None else settings
+    chosen: list[tuple[int, str]] = []
+    for option, key in (("--max", "labhooks.maxsize"), ("--warn", "labhooks.warnsize")):
         given = max_option if option == "--max" else warn_option
         if given is not None:
             text, source = given, option
-        elif key in configured:
-            text, source = configured[key], f"git config {key}"
+        elif key in settings:
+            text, source = settings[key], f"git config {key}"
         else:
-            text, source = default, option
+            text, source = None, "forge" if forge is not None else "default"
+        if text is None:
+            size = _forge_size(option, forge, chosen)
+        else:
+            try:
+                size = parse_size(text)
+            except SizeError as exc:
+                raise LabhooksError(f"{source}: {exc.message}") from None
+            if option == "--max" and size <= 0:
+                raise LabhooksError(f"{source} must be more than 0 bytes, got {text!r}")
+        chosen.append((size, source))
+    (max_size, max_source), (warn_size, _) = chosen
+    warn = warn_size if 0 < warn_size < max_size else None
+    return Limits(max_size, warn, max_source, forge)
+
+
+def _forge_size(option: str, forge: forges.Forge | None, chosen: list[tuple[int, str]]) -> int:
+    if option == "--max":
+        return forge.file_limit if forge is not None else parse_size(DEFAULT_MAX)
+    if forge is None:
+        return parse_size(DEFAULT_WARN)
+    return forge.file_warning if forge.file_warning is not None else chosen[0][0] // 2
+
+
+_BASELINE_HEADER = "# labhooks baseline: blobs allowed although over the limit (blob id, size, path)\n"
+
+
+def write_baseline(path: str, report) -> None:
+    """One line per refused blob, written whole or not at all."""
+    from labhooks.errors import writing
+    from labhooks.text import printable
+
+    lines = [_BASELINE_HEADER] + [
+        f"{f.oid} {f.size} {printable(', '.join(f.paths))}\n" for f in report.errors]
+    scratch = path + ".labhooks-tmp"
+    with writing(path):
         try:
-            size = parse_size(text)
-        except SizeError as exc:
-            raise LabhooksError(f"{source}: {exc.message}") from None
-        if option == "--max" and size <= 0:
-            raise LabhooksError(f"{source} must be more than 0 bytes, got {text!r}")
-        sizes.append(size)
-    return sizes[0], sizes[1]
+            with open(scratch, "w", encoding="utf-8") as out:
+                out.writelines(lines)
+            os.replace(scratch, path)
+        finally:
+            if os.path.exists(scratch):
+                os.unlink(scratch)
+    from labhooks.sizes import format_size
+
+    print(f"labhooks: wrote {len(report.errors)} blob(s) of {format_size(report.max_size)} or more to {path}; "
+          f"check with: labhooks check-large --all --baseline {path} (or git config labhooks.baseline {path})")
 
 
-def _configured_limits() -> dict[str, str]:
-    """The size settings of the repository we are in (none outside one); the last wins."""
-    proc = run_git(["config", "--get-regexp", r"^labhooks\.(max|warn)size$"], check=False)
+def read_baseline(path: str, source: str) -> set[str]:
+    try:
+        with open(path, encoding="utf-8", errors="surrogateescape") as listing:
+            lines = listing.read().splitlines()
+    except OSError as exc:
+        from labhooks.errors import describe_os_error
+
+        raise LabhooksError(f"{source}: cannot read {describe_os_error(exc, path)}", 2) from None
+    allowed = set()
+    for number, line in enumerate(lines, 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        oid = line.split(" ", 1)[0]
+        if len(oid) not in (40, 64) or any(ch not in "0123456789abcdef" for ch in oid):
+            raise LabhooksError(f"{source}: {path} line {number} does not start with a blob id", 2)
+        allowed.add(oid)
+    return allowed
+
+
+def smallest_rule_size() -> int:
+    """The smallest size any unconfigured rule of the guard looks at, whatever the forge:
+    a push with no blob this big passes every check (the pre-push hook's fast path)."""
+    sizes = []
+    for forge in (None, *forges.FORGES.values()):
+        rules = limits(None, None, {}, forge)
+        sizes += [rules.max_size, rules.warn_size or rules.max_size]
+    return min(sizes)
+
+
+def configured_settings() -> dict[str, str]:
+    """The guard's settings and the remotes' URLs in the repository we are in (none
+    outside one), from one git process; the last value wins, as in git. Keys as git
+    prints them: section and name lower-cased, a remote's name as written."""
+    proc = run_git(["config", "--get-regexp", SETTINGS_PATTERN], check=False)
     settings = {}
     for line in proc.stdout.splitlines():
         key, _, value = line.partition(" ")
-        settings[key.lower()] = value.strip()
+        settings[key] = value.strip()
     return settings
 
 

@@ -1,4 +1,9 @@
-"""The guard's one report format: what was found, and what to do about it."""
+"""The guard's one report format: what was found, what was checked, and what to do.
+
+Every hook's refusal is this text: the shell hooks start the Python guard whenever
+anything is near a limit, and print nothing of their own but one fixed line when
+labhooks cannot be found.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,6 @@ import sys
 from labhooks.guard.checks import Finding, Report
 from labhooks.sizes import format_size, git_size_arg
 from labhooks.text import printable
-
-_LIMIT_NOTE = "GitHub refuses a push holding any blob over 100 MiB, even one deleted again later"
 
 
 def _describe(finding: Finding, with_commit: bool) -> str:
@@ -22,6 +25,19 @@ def _describe(finding: Finding, with_commit: bool) -> str:
     return line
 
 
+def rule_words(report: Report) -> str:
+    """Which limit applied and why: "GitHub's limit; remote origin is github.com"."""
+    limits = report.limits
+    if limits.max_source in ("--max", "default") or limits.forge is None:
+        source = "the default" if limits.max_source == "default" else limits.max_source
+        return f"limit {format_size(limits.max_size)} from {source}"
+    if limits.max_source == "forge":
+        words = f"{limits.forge.name}'s limit"
+    else:
+        words = f"limit from {limits.max_source}"
+    return f"{words}; {report.forge_why}" if report.forge_why else words
+
+
 def print_report(report: Report) -> None:
     if report.mode == "pre-receive":
         _print_server_report(report)
@@ -33,23 +49,66 @@ def print_report(report: Report) -> None:
         "push": "in the commits being pushed",
         "all": "reachable from the refs of this repository",
     }[report.mode]
+    forge = report.limits.forge
     if report.errors:
-        print(f"labhooks: {len(report.errors)} blob(s) of {format_size(report.max_size)} or more {where}:", file=out)
+        print(f"labhooks: {len(report.errors)} blob(s) of {format_size(report.max_size)} or more {where} "
+              f"({rule_words(report)}):", file=out)
         for finding in report.errors:
             print(_describe(finding, with_commit), file=out)
+            print(f"    fix: {fix_line(report, finding)}", file=out)
     if report.warnings:
+        warned_by = ""
+        if forge is not None and forge.file_warning:
+            warned_by = f"; {forge.name} warns from {format_size(forge.file_warning)}"
         print(f"labhooks: warning: {len(report.warnings)} blob(s) of {format_size(report.warn_size)} or more "
-              f"{where} (GitHub warns above 50 MiB):", file=out)
+              f"{where}{warned_by}:", file=out)
         for finding in report.warnings:
             print(_describe(finding, with_commit), file=out)
+    if report.baselined:
+        print(f"labhooks: note: {len(report.baselined)} blob(s) over the limit allowed by the baseline "
+              f"{printable(report.baseline or '')} (they were there before; no new ones are)", file=sys.stderr)
+    if report.not_lfs:
+        print(f"labhooks: {len(report.not_lfs)} file(s) that .gitattributes stores through Git LFS "
+              "(filter=lfs) are staged as raw content, not as LFS pointers:", file=out)
+        for finding in report.not_lfs:
+            print(_describe(finding, False), file=out)
+            print(f"    fix: git lfs install && git add --renormalize -- {shell_word(finding.paths[0])}", file=out)
+    if report.excluded:
+        print(f"labhooks: note: --exclude let through {len(report.excluded)} blob(s) that {forge.name} "
+              f"refuses ({format_size(forge.file_limit)} or more): the push will still fail there:", file=out)
+        for finding in report.excluded:
+            print(_describe(finding, with_commit), file=out)
+    if report.push_too_big:
+        print(f"labhooks: this push comes to about {format_size(report.push_bytes)} (the size its objects "
+              f"take in the store), and {forge.name} refuses a push of {format_size(forge.push_limit)} or "
+              "more: push older commits first, a part at a time (git push REMOTE COMMIT:refs/heads/BRANCH)",
+              file=out)
     if report.errors:
         print(_advice(report), file=out)
+    for name in report.not_staged:
+        print(f"labhooks: note: {printable(name)} is not staged, so nothing was checked for it "
+              f"(git add -- {shell_word(name)} first)", file=sys.stderr)
     if report.unsized:
         print(f"labhooks: note: {report.unsized} object(s) are missing locally (partial clone) and could "
               "not be sized; they were not fetched", file=sys.stderr)
     if report.unreachable:
         print(f"labhooks: note: {report.unreachable} big blob(s) sit in the object store unreachable from "
               "any ref (no push sends them; `git gc --prune=now` deletes them)", file=sys.stderr)
+    if not report.errors and not report.push_too_big and not report.not_lfs and report.mode != "commit":
+        print(summary_line(report), file=out)
+
+
+def summary_line(report: Report) -> str:
+    """One line saying what a clean history check covered and by which rule."""
+    counted = []
+    if report.commits is not None:
+        counted.append(f"{report.commits} commit(s)")
+    if report.blobs is not None:
+        counted.append(f"{report.blobs} blob(s)")
+    what = report.scope + (f": {', '.join(counted)}" if counted else "")
+    size = f"; about {format_size(report.push_bytes)} to send" if report.push_bytes is not None else ""
+    return (f"labhooks: checked {what}{size}; no blob of {format_size(report.max_size)} or more "
+            f"({rule_words(report)})")
 
 
 def _print_server_report(report: Report) -> None:
@@ -57,7 +116,7 @@ def _print_server_report(report: Report) -> None:
     err = sys.stderr
     for finding in report.errors:
         paths = ", ".join(printable(p) for p in finding.paths)
-        where = f" (introduced in {finding.commit.short} {finding.commit.subject})" if finding.commit else ""
+        where = f" (introduced in {finding.commit.short} {printable(finding.commit.subject)})" if finding.commit else ""
         print(f"error: File {paths} is {format_size(finding.size)}; this exceeds the file size limit "
               f"of {format_size(report.max_size)}{where}", file=err)
     for finding in report.warnings:
@@ -74,34 +133,73 @@ def _print_server_report(report: Report) -> None:
 
 
 def _advice(report: Report) -> str:
-    return "\n".join([f"{_LIMIT_NOTE}. What to do:", *(f"  - {step}" for step in _advice_steps(report))])
+    forge = report.limits.forge
+    title = forge.name if forge is not None else "GitHub"
+    limit = format_size(forge.file_limit if forge is not None else report.max_size)
+    rule = (f"{title} refuses any file of {limit} or more that is not stored through Git LFS (or Xet)"
+            if forge is not None and forge.lfs_only else
+            f"{title} refuses a push holding any blob of {limit} or more, even one deleted again later")
+    return "\n".join([f"{rule}. What to do:", *(f"  - {step}" for step in _advice_steps(report))])
+
+
+def fix_line(report: Report, finding: Finding) -> str:
+    """One command that takes this finding out of what would be pushed."""
+    path = shell_word(finding.paths[0])
+    lfs_only = report.limits.forge is not None and report.limits.forge.lfs_only
+    if report.mode == "commit":
+        if lfs_only:
+            return f"git lfs track -- {path} && git add -- .gitattributes {path}"
+        return f"git rm --cached -- {path}   (the file stays on disk; add it to .gitignore)"
+    if report.head_unpushed:
+        return _amend_fix(report, path)
+    return f"git lfs migrate import --include={path} --include-ref=HEAD   (or labhooks clean-large, below)"
+
+
+def _amend_fix(report: Report, path: str) -> str:
+    if report.head_only_adds:
+        # amending would leave the commit empty, which git refuses: drop the commit instead
+        undo = "git update-ref -d HEAD" if report.head_is_root else "git reset --soft HEAD~1"
+        return f"{undo} && git rm --cached -- {path}   (undoes your last commit, which only added it; the file stays)"
+    return f"git rm --cached -- {path} && git commit --amend --no-edit"
 
 
 def _advice_steps(report: Report) -> list[str]:
     size_arg = git_size_arg(report.max_size)
-    quoted = _shell_quote(report.errors[0].paths[0])
     if report.mode == "commit":
         return [
-            f"unstage it: git rm --cached -- {quoted}   (the file stays on disk; add it to .gitignore)",
-            f"or store it with Git LFS: git lfs track {quoted} && git add .gitattributes {quoted}",
+            "unstage each file as its fix line shows (the file stays on disk; add it to .gitignore)",
+            "or store them with Git LFS: git lfs track -- NAME && git add -- .gitattributes NAME",
         ]
     if report.mode == "pre-receive":
+        quoted = shell_word(report.errors[0].paths[0])
         return [
             f"remove them from history: labhooks clean-large --max {size_arg}",
             f"or move them to Git LFS: git lfs migrate import --include={quoted}",
         ]
     steps = []
     if report.head_unpushed:
-        steps.append(f"it came in with your last, unpushed commit: git rm --cached -- {quoted} && git commit --amend")
+        steps.append("they came in with your last, unpushed commit: run the fix line under each")
     steps += [
-        f"{'or ' if steps else ''}remove it from history (backup first, then rewrite): labhooks clean-large --max {size_arg}",
-        f"or store it with Git LFS: git lfs track {quoted} (and git lfs migrate import --include={quoted} "
-        "for commits already made)",
+        f"{'or ' if steps else ''}remove them from history (backup first, then rewrite): "
+        f"labhooks clean-large --max {size_arg}",
+        "or move them to Git LFS: git lfs migrate import --include=PATH for commits already made",
     ]
     return steps
 
 
-def _shell_quote(path: str) -> str:
-    import shlex
+def shell_word(path: str) -> str:
+    """``path`` as one shell word that names exactly this file when pasted: quoted where
+    needed, and in bash's $'...' form when it holds characters a line cannot show."""
+    if path.isprintable():
+        import shlex
 
-    return shlex.quote(printable(path))
+        return shlex.quote(path)
+    escaped = []
+    for ch in path:
+        if ch == "'" or ch == "\\":
+            escaped.append("\\" + ch)
+        elif ch.isprintable():
+            escaped.append(ch)
+        else:
+            escaped.append("".join(f"\\x{b:02x}" for b in ch.encode("utf-8", "surrogateescape")))
+    return "$'" + "".join(escaped) + "'"

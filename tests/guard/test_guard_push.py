@@ -228,7 +228,8 @@ def test_push_from_a_partial_clone_never_fetches(tmp_path):
     clone.write("new.txt")
     head = clone.commit("new")
     line = f"refs/heads/main {head} refs/heads/main {'0' * 40}\n"
-    proc = labhooks("check-large", "--push", "--max", "2M", cwd=clone.path, input=line)  # no --remote: the whole history
+    # no --remote: the whole history
+    proc = labhooks("check-large", "--push", "--max", "2M", cwd=clone.path, input=line)
     assert proc.returncode == 0, text(proc)
     assert f"{missing} object(s) are missing locally" in text(proc)
     assert clone.git("rev-list", "--objects", "--missing=print", "--all").count("\n?") == missing

@@ -142,3 +142,18 @@ def test_push_stage_args_and_installed_wheel_layout(project, precommit_source):
                          capture_output=True, text=True, cwd=work.path)
     assert out.returncode == 0, out.stderr
     assert Path(out.stdout.strip()).parts[-3:] == ("labhooks", "guard", "hooks")
+
+
+def test_a_manual_pre_push_run_without_a_range_checks_every_unpushed_commit(project):
+    """pre-commit run --hook-stage pre-push gives the hook no range: it used to check
+    nothing and pass; it checks every commit no remote has and says so."""
+    work, _, env = project
+    add_then_delete(work, no_verify=True)
+    proc = precommit(work, Path(env["PRE_COMMIT_HOME"]), "run", "--hook-stage", "pre-push", "--all-files")
+    assert proc.returncode == 1, text(proc)
+    assert "data/cache.db  101.0 MiB" in text(proc)
+    work.git("reset", "-q", "--hard", "HEAD~2")
+    proc = precommit(work, Path(env["PRE_COMMIT_HOME"]), "run", "--hook-stage", "pre-push", "--all-files",
+                     "--verbose")
+    assert proc.returncode == 0, text(proc)
+    assert "no push range given, so every commit no remote has" in text(proc)
