@@ -45,20 +45,20 @@ def find_books(paths: list[str], cwd: Path | None = None) -> list[Path]:
             if roots:
                 return roots
             raise
-    roots = set()
+    found: set[Path] = set()
     for raw in paths:
         path = cwd / raw
         if path.is_dir():
-            roots.add(find_book_root(path))
+            found.add(find_book_root(path))
         elif path.exists():
             # a file pre-commit passed: it may belong to no book at all
             try:
-                roots.add(find_book_root(path.parent))
+                found.add(find_book_root(path.parent))
             except LabhooksError:
                 continue
         else:
             raise LabhooksError(f"{raw} does not exist")
-    return sorted(roots)
+    return sorted(found)
 
 
 def run(paths: list[str], *, staged_only: bool = False, out=None, cwd: Path | None = None) -> int:

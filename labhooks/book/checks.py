@@ -201,7 +201,8 @@ def check_paper_front_matter(view: BookView) -> list[Problem]:
         data, error = view.front_matter(rel)
         line = source.front_line
         if error is not None:
-            problems.append(Problem(rel, line, f"front matter is not valid YAML: {error}", "fix the YAML between the '---' lines"))
+            problems.append(Problem(rel, line, f"front matter is not valid YAML: {error}",
+                                    "fix the YAML between the '---' lines"))
             continue
         if data is None:
             problems.append(Problem(
@@ -212,9 +213,11 @@ def check_paper_front_matter(view: BookView) -> list[Problem]:
             continue
         author = data.get("author")
         if not author or (isinstance(author, str) and not author.strip()):
-            problems.append(Problem(rel, line, "paper minute has no 'author:'", "add 'author: Your Name' to the front matter"))
+            problems.append(Problem(rel, line, "paper minute has no 'author:'",
+                                    "add 'author: Your Name' to the front matter"))
         if "date" not in data:
-            problems.append(Problem(rel, line, "paper minute has no 'date:'", "add 'date: YYYY-MM-DD' to the front matter"))
+            problems.append(Problem(rel, line, "paper minute has no 'date:'",
+                                    "add 'date: YYYY-MM-DD' to the front matter"))
         elif not _is_iso_date(data["date"]):
             problems.append(Problem(
                 rel, line, f"paper minute's date {data['date']!s} is not an ISO date",

@@ -14,7 +14,8 @@ import click
 @click.option("--slug", help="File name without extension (default: made from TITLE).")
 @click.option("--format", "fmt", type=click.Choice(["md", "qmd"]), help="md or qmd (default: paper md, tool qmd).")
 @click.option("--citekey", help="BibTeX key cited in a paper minute's title (default: the slug).")
-@click.option("--book", "book_dir", type=click.Path(path_type=Path), help="The book's root folder (default: found upward).")
+@click.option("--book", "book_dir", type=click.Path(path_type=Path),
+              help="The book's root folder (default: found upward).")
 @click.option("--dry-run", is_flag=True, help="Say what would be written and write nothing.")
 def new_minute(title, kind, author, date, slug, fmt, citekey, book_dir, dry_run):
     """Add a tool or paper minute titled TITLE to the lab's Quarto book."""
@@ -38,9 +39,11 @@ def new_minute(title, kind, author, date, slug, fmt, citekey, book_dir, dry_run)
         for _, text in edit.added_lines:
             click.echo(f"    + {text}")
         return 0
-    click.echo(f"Images for this minute go in {result.image_folder}/; link them as {result.image_folder.split('/')[-1]}/<file>.")
+    folder = result.image_folder
+    click.echo(f"Images for this minute go in {folder}/; link them as {folder.split('/')[-1]}/<file>.")
     if result.kind == "paper" and not result.citekey_known:
-        click.echo(f"Add the paper's BibTeX entry with key {result.citekey!r} to references.bib (check-book reports it until then).")
+        click.echo(f"Add the paper's BibTeX entry with key {result.citekey!r} to references.bib "
+                   "(check-book reports it until then).")
     click.echo(f"Next: write {result.chapter}, then run 'quarto preview' in {result.root}.")
     return 0
 

@@ -24,7 +24,6 @@ from labhooks.book.quarto import (
 from labhooks.errors import LabhooksError
 from labhooks.scaffold import repository
 from labhooks.scaffold.context import base_context, git_user_name
-from labhooks.scaffold.repository import Repository
 from labhooks.scaffold.render import (
     RenderResult,
     list_templates,
@@ -33,6 +32,7 @@ from labhooks.scaffold.render import (
     template_info,
     validate_name,
 )
+from labhooks.scaffold.repository import Repository
 from labhooks.text import single_line, words_slug
 
 MAX_SLUG_LENGTH = 60

@@ -253,7 +253,7 @@ def _only_added(old_text: str, new_text: str) -> list[tuple[int, str]] | None:
         old_text += _newline_of(old_text)
     old_lines = old_text.splitlines(keepends=True)
     new_lines = new_text.splitlines(keepends=True)
-    added = []
+    added: list[tuple[int, str]] = []
     matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
     for tag, _i1, _i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
@@ -375,7 +375,7 @@ def _line_candidate(text, tree, chapter, part, part_index, insert_at) -> str | N
             dash = _dash_col(lines, seq, len(seq) - 1)
             if dash is None:
                 return None
-            line_no = seq.lc.item(len(seq) - 1)[0]
+            line_no = seq.lc.item(len(seq) - 1)[0]  # type: ignore[attr-defined]  # ruamel's CommentedSeq
             after = _item_end(lines, line_no, dash)
             new = [" " * dash + "- " + yaml_scalar(chapter)]
         elif seq is None and "chapters" in part_map:
@@ -495,7 +495,7 @@ def plan_add_chapter(root: Path, chapter: str, *, part: str, folder: str) -> Cha
     ):
         candidate = build()
         added = acceptable(candidate)
-        if added is not None:
+        if candidate is not None and added is not None:
             return ChapterEdit(
                 config=config,
                 old_text=old_text,
@@ -561,18 +561,21 @@ def validate_config(tree) -> list[tuple[int, str, str]]:
         if section not in book:
             if section == "chapters":
                 problems.append(
-                    (key_line(tree, "book"), "'book: chapters:' is missing", "list the chapters under 'book: chapters:'")
+                    (key_line(tree, "book"), "'book: chapters:' is missing",
+                     "list the chapters under 'book: chapters:'")
                 )
             continue
         seq = book[section]
         if not isinstance(seq, list):
             problems.append(
-                (key_line(book, section), f"'book: {section}:' must be a list", f"write one '- file.qmd' per line under '{section}:'")
+                (key_line(book, section), f"'book: {section}:' must be a list",
+                 f"write one '- file.qmd' per line under '{section}:'")
             )
             continue
         if section == "chapters" and not seq:
             problems.append(
-                (key_line(book, section), "'book: chapters:' is empty", "list index.qmd (the book's first page) under it")
+                (key_line(book, section), "'book: chapters:' is empty",
+                 "list index.qmd (the book's first page) under it")
             )
         _validate_items(seq, section, problems, allow_parts=True)
     bibliography = tree.get("bibliography")
@@ -581,7 +584,8 @@ def validate_config(tree) -> list[tuple[int, str, str]]:
         or (isinstance(bibliography, list) and all(isinstance(b, str) for b in bibliography))
     ):
         problems.append(
-            (key_line(tree, "bibliography"), "'bibliography:' must be a file name or a list of them", "write 'bibliography: references.bib'")
+            (key_line(tree, "bibliography"), "'bibliography:' must be a file name or a list of them",
+             "write 'bibliography: references.bib'")
         )
     return problems
 
@@ -601,11 +605,13 @@ def _validate_items(seq, section, problems, *, allow_parts):
                 problems.append((line, "'part:' needs a title or a .qmd file", "write 'part: Papers'"))
             unknown = sorted(str(k) for k in item if k not in ("part", "chapters"))
             if unknown:
-                problems.append((line, f"unknown key(s) in part: {', '.join(unknown)}", "keep only 'part:' and 'chapters:'"))
+                problems.append((line, f"unknown key(s) in part: {', '.join(unknown)}",
+                                 "keep only 'part:' and 'chapters:'"))
             listed = item.get("chapters")
             if listed is not None and not isinstance(listed, list):
                 problems.append(
-                    (key_line(item, "chapters") or line, f"'chapters:' of part {item['part']!r} must be a list", "write one '- folder/file.qmd' per line")
+                    (key_line(item, "chapters") or line, f"'chapters:' of part {item['part']!r} must be a list",
+                     "write one '- folder/file.qmd' per line")
                 )
             elif isinstance(listed, list):
                 _validate_items(listed, f"part {item['part']!r}", problems, allow_parts=False)
@@ -613,5 +619,6 @@ def _validate_items(seq, section, problems, *, allow_parts):
         if isinstance(item, dict) and isinstance(item.get("href"), str):
             continue
         problems.append(
-            (line, f"entry {index + 1} of '{section}:' is neither a file nor a part", "write a file path, or 'part:' with 'chapters:'")
+            (line, f"entry {index + 1} of '{section}:' is neither a file nor a part",
+             "write a file path, or 'part:' with 'chapters:'")
         )

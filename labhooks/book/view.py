@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from labhooks.book.bibtex import bibtex_entries
 from labhooks.book.markdown import Source, read_source
@@ -81,7 +82,7 @@ class BookView:
     staged_only: bool
     config_name: str
     config_text: str
-    tree: object = None
+    tree: Any = None  # the parsed _quarto.yml: any YAML value until validated
     config_problems: list[Problem] = field(default_factory=list)
     _front_matter: dict = field(default_factory=dict, repr=False)
 
@@ -148,7 +149,7 @@ class BookView:
     @cached_property
     def part_folders(self) -> dict[str, str]:
         """folder -> the part its minutes belong to."""
-        folders = {}
+        folders: dict[str, str] = {}
         for entry in self.entries:
             parts = PurePosixPath(normalise_chapter(entry.path)).parts
             if entry.part is not None and len(parts) > 1:

@@ -50,7 +50,8 @@ def new_project(template, directory, name, author, list_only, no_git, dry_run):
 @click.argument("directory", type=click.Path(path_type=Path))
 @click.option("--title", help="Paper title (default: the folder name).")
 @click.option("--author", help="Author (default: git config user.name).")
-@click.option("--github", metavar="OWNER/REPO", help="Set origin to https://github.com/OWNER/REPO.git (nothing is pushed).")
+@click.option("--github", metavar="OWNER/REPO",
+              help="Set origin to https://github.com/OWNER/REPO.git (nothing is pushed).")
 @click.option("--no-git", is_flag=True, help="Do not create a git repository.")
 @click.option("--dry-run", is_flag=True, help="List what would be written and write nothing.")
 def new_paper(directory, title, author, github, no_git, dry_run):
