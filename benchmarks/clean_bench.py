@@ -2,16 +2,20 @@
 
 Builds (once, under --work, never inside the repository) a history of about 5,000
 commits with two buried blobs over 100 MiB using ../shared/tools/make_history.py, then
-for each run copies it twice and times, on the same machine in the same run:
+for each run times, each on a fresh copy, on the same machine in the same run:
 
-  ours: labhooks clean-large --max 100M --yes --no-backup --backend filter-repo
-  hand: git filter-repo --strip-blobs-bigger-than 100M --force
+  bfg:  labhooks clean-large --max 100M --yes --no-backup --backend bfg --bfg-jar JAR
+  hand: java -jar JAR --strip-blobs-bigger-than 100M --no-blob-protection
         && git reflog expire --expire=now --all && git gc --prune=now --aggressive
+        (what the lab's notes tell members to run)
+  filter-repo: labhooks clean-large --max 100M --yes --no-backup --backend filter-repo
 
-The order alternates between runs so neither side always gets the warm page cache.
-The backup (git bundle create --all + git bundle verify) is timed on its own copy.
+The order rotates between runs so no side always gets the warm page cache. The
+figure that counts is bfg / hand (median of the per-run ratios). The backup (git bundle
+create --all + git bundle verify) is excluded from both and timed on its own copy.
 
-usage: python benchmarks/clean_bench.py [--runs 3] [--work /tmp/labhooks-clean-bench]
+usage: python benchmarks/clean_bench.py [--runs 3] [--work /tmp/labhooks-clean-bench] [--bfg-jar JAR]
+(JAR defaults to $LABHOOKS_BFG_JAR, else ../shared/tools/bfg/bfg.jar)
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import sys
 import time
 from pathlib import Path
 
+from benchutil import compile_labhooks
 from labhooks.clean.plan import store_size
 
 HERE = Path(__file__).resolve().parent
@@ -81,17 +86,21 @@ def fresh_copy(source: Path, target: Path) -> Path:
     return target
 
 
-def run_ours(repo: Path, steps: dict) -> float:
-    return timed([[sys.executable, "-m", "labhooks", "clean-large", "--max", "100M", "--yes", "--no-backup",
-                   "--backend", "filter-repo"]], repo, steps)
+def clean_large(backend: str, *extra: str):
+    def run(repo: Path, steps: dict) -> float:
+        return timed([[sys.executable, "-m", "labhooks", "clean-large", "--max", "100M", "--yes", "--no-backup",
+                       "--backend", backend, *extra]], repo, steps)
+    return run
 
 
-def run_hand(repo: Path, steps: dict) -> float:
-    return timed([
-        ["git", "filter-repo", "--strip-blobs-bigger-than", "100M", "--force"],
-        ["git", "reflog", "expire", "--expire=now", "--all"],
-        ["git", "gc", "--prune=now", "--aggressive"],
-    ], repo, steps)
+def by_hand(jar: Path):
+    def run(repo: Path, steps: dict) -> float:
+        return timed([
+            ["java", "-jar", str(jar), "--strip-blobs-bigger-than", "100M", "--no-blob-protection", str(repo)],
+            ["git", "reflog", "expire", "--expire=now", "--all"],
+            ["git", "gc", "--prune=now", "--aggressive"],
+        ], repo, steps)
+    return run
 
 
 def run_backup(repo: Path, bundle: Path) -> float:
@@ -100,53 +109,62 @@ def run_backup(repo: Path, bundle: Path) -> float:
                   ["git", "bundle", "verify", "-q", str(bundle)]], repo)
 
 
+def default_jar() -> Path:
+    named = os.environ.get("LABHOOKS_BFG_JAR")
+    return Path(named) if named else HERE.parent.parent / "shared" / "tools" / "bfg" / "bfg.jar"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--work", type=Path, default=Path("/tmp/labhooks-clean-bench"))
+    parser.add_argument("--bfg-jar", type=Path, default=None)
     args = parser.parse_args(argv)
+    jar = (args.bfg_jar or default_jar()).resolve()
+    if not jar.is_file():
+        parser.error(f"no BFG jar at {jar}: pass --bfg-jar or set LABHOOKS_BFG_JAR")
+    print(compile_labhooks(), flush=True)
     source = build_source(args.work)
-    results = {"ours_s": [], "hand_s": [], "ratio": [], "cpu_ratio": [], "backup_s": []}
-    sizes = {}
+    contenders = {"bfg": clean_large("bfg", "--bfg-jar", str(jar)), "hand": by_hand(jar),
+                  "filter-repo": clean_large("filter-repo")}
+    results: dict = {name + "_s": [] for name in contenders}
+    results.update(ratio=[], cpu_ratio=[], filter_repo_ratio=[], backup_s=[], steps=[])
+    sizes = {"before": store_size(source)}
+    names = list(contenders)
     for run in range(args.runs):
-        ours_repo = fresh_copy(source, args.work / "ours")
-        hand_repo = fresh_copy(source, args.work / "hand")
-        sizes["before"] = store_size(ours_repo)
-        order = [("ours", run_ours, ours_repo), ("hand", run_hand, hand_repo)]
-        if run % 2:
-            order.reverse()
-        times, steps = {}, {"ours": {}, "hand": {}}
-        for name, runner, repo in order:
-            times[name] = runner(repo, steps[name])
-        # what clean-large spends besides the tools it runs: plan, pins, checks, Python start
-        steps["ours"]["own work"] = round(times["ours"] - sum(
-            v for k, v in steps["ours"].items() if not k.startswith(sys.executable) and k != "cpu"), 2)
-        results["cpu_ratio"].append(round(steps["ours"]["cpu"] / steps["hand"]["cpu"], 3))
-        results.setdefault("steps", []).append(steps)
-        sizes["after_ours"], sizes["after_hand"] = store_size(ours_repo), store_size(hand_repo)
-        results["ours_s"].append(round(times["ours"], 2))
-        results["hand_s"].append(round(times["hand"], 2))
-        results["ratio"].append(round(times["ours"] / times["hand"], 3))
-        shutil.rmtree(ours_repo)
-        shutil.rmtree(hand_repo)
+        order = names[run % len(names):] + names[:run % len(names)]
+        times, steps = {}, {}
+        for name in order:
+            repo = fresh_copy(source, args.work / name)
+            steps[name] = {}
+            times[name] = contenders[name](repo, steps[name])
+            sizes["after_" + name] = store_size(repo)
+            shutil.rmtree(repo)
+        for name in names:
+            results[name + "_s"].append(round(times[name], 2))
+        results["ratio"].append(round(times["bfg"] / times["hand"], 3))
+        results["cpu_ratio"].append(round(steps["bfg"]["cpu"] / steps["hand"]["cpu"], 3))
+        results["filter_repo_ratio"].append(round(times["filter-repo"] / times["hand"], 3))
+        results["steps"].append(steps)
         backup_repo = fresh_copy(source, args.work / "backup")
         bundle = args.work / "backup.bundle"
         results["backup_s"].append(round(run_backup(backup_repo, bundle), 2))
         sizes["bundle"] = bundle.stat().st_size
         bundle.unlink()
         shutil.rmtree(backup_repo)
-        print(f"run {run + 1}: ours {times['ours']:.2f} s, hand {times['hand']:.2f} s, "
-              f"ratio {times['ours'] / times['hand']:.3f}, backup {results['backup_s'][-1]:.2f} s; "
+        print(f"run {run + 1} (order {', '.join(order)}): bfg {times['bfg']:.2f} s, hand {times['hand']:.2f} s, "
+              f"filter-repo {times['filter-repo']:.2f} s, bfg/hand {results['ratio'][-1]:.3f}; "
               f"steps {json.dumps(steps)}", flush=True)
     with open("/proc/loadavg") as fh:
         load = fh.read().split()[:3]
     summary = {
+        "jar": str(jar),
         "load_average_at_end": load,
         "runs": args.runs,
-        "median_ours_s": statistics.median(results["ours_s"]),
-        "median_hand_s": statistics.median(results["hand_s"]),
-        "median_ratio": statistics.median(results["ratio"]),
-        "median_cpu_ratio": statistics.median(results["cpu_ratio"]),
+        **{f"median_{name}_s": statistics.median(results[name + "_s"]) for name in names},
+        "median_ratio_bfg_over_hand": statistics.median(results["ratio"]),
+        "median_cpu_ratio_bfg_over_hand": statistics.median(results["cpu_ratio"]),
+        "median_ratio_filter_repo_over_hand": statistics.median(results["filter_repo_ratio"]),
         "median_backup_s": statistics.median(results["backup_s"]),
         **results,
         "store_bytes": sizes,

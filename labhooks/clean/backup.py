@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
+from labhooks.clean import children
+from labhooks.clean.pins import PIN_NAMESPACE
 from labhooks.errors import LabhooksError
-from labhooks.git.process import git_env, git_executable, run_git
+from labhooks.git.process import git_executable, run_git
 from labhooks.sizes import format_size
 
 # A bundle is one pack of everything reachable; repacking across all refs rarely makes it
@@ -50,7 +51,8 @@ def check_directory(directory: Path, gitdir: Path, common: Path) -> Path:
     directory = directory.expanduser().resolve()
     for inside in (gitdir.resolve(), common.resolve()):
         if directory == inside or inside in directory.parents:
-            raise LabhooksError(f"--backup-dir {directory} is inside the git dir {inside}: choose a folder outside it", 2)
+            raise LabhooksError(f"--backup-dir {directory} is inside the git dir {inside}: "
+                                "choose a folder outside it", 2)
     if directory.exists() and not directory.is_dir():
         raise LabhooksError(f"--backup-dir {directory} is not a folder", 2)
     return directory
@@ -61,12 +63,11 @@ def create(root: Path, target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     try:
-        proc = subprocess.run(
-            [git_executable(), "bundle", "create", str(partial), "--all"], cwd=root,
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=git_env(),
-        )  # stderr passes through: git shows its progress there on a terminal
-        if proc.returncode != 0:
-            raise LabhooksError(f"backup failed (git bundle exit {proc.returncode}, see above); nothing was changed", 1)
+        # stderr passes through: git shows its progress there on a terminal
+        status = children.run_showing_output([git_executable(), "bundle", "create", str(partial), "--all"], root,
+                                             discard_stdout=True)
+        if status != 0:
+            raise LabhooksError(f"backup failed (git bundle exit {status}, see above); nothing was changed", 1)
         verify = run_git(["bundle", "verify", "-q", str(partial)], root, check=False)
         if verify.returncode != 0:
             detail = verify.stderr.strip().splitlines()
@@ -81,5 +82,14 @@ def create(root: Path, target: Path) -> Path:
 def restore_hint(bundle: Path | None, root: Path) -> str:
     if bundle is None:
         return "no backup was made (--no-backup)"
-    return (f"restore it from the backup: git clone {bundle} {root.name}-restored, or in place: "
-            f"git fetch --update-head-ok --force {bundle} '+refs/*:refs/*' && git reset --hard")
+    return f"restore it from the backup: {restore_commands(bundle, root)}"
+
+
+def restore_commands(bundle: Path, root: Path) -> str:
+    """Both ways back, pasteable. In place, labhooks' own pins stay in the bundle (the
+    negative refspec): brought back, they would block the next clean."""
+    import shlex
+
+    where = shlex.quote(str(bundle))
+    return (f"git clone {where} {shlex.quote(root.name + '-restored')}, or in place: "
+            f"git fetch --update-head-ok --force {where} '+refs/*:refs/*' '^{PIN_NAMESPACE}*' && git reset --hard")

@@ -14,15 +14,20 @@ from labhooks.clean.backends import BACKENDS
               show_default=True, help="auto: bfg when a jar or launcher is found, else filter-repo.")
 @click.option("--bfg-jar", metavar="PATH", help="BFG jar (default: $LABHOOKS_BFG_JAR, or bfg on PATH).")
 @click.option("--dry-run", is_flag=True, help="Show the plan and change nothing.")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (nor before --push).")
 @click.option("--backup-dir", type=click.Path(path_type=Path), metavar="DIR",
               help="Where the backup bundle goes (default: beside the repository).")
 @click.option("--no-backup", is_flag=True, help="Skip the git bundle backup.")
-@click.option("--protect-head", is_flag=True, help="bfg only: keep blobs in HEAD (BFG's default).")
-def command(max_size, backend, bfg_jar, dry_run, yes, backup_dir, no_backup, protect_head):
+@click.option("--protect-head", is_flag=True, help="bfg only: keep HEAD's tree as it is (BFG's default).")
+@click.option("--keep-placeholders", is_flag=True,
+              help="bfg only: keep BFG's <name>.REMOVED.git-id files where blobs were stripped.")
+@click.option("--push", is_flag=True,
+              help="Then push the rewritten branches and tags each remote has, leased on the replaced ids.")
+def command(max_size, backend, bfg_jar, dry_run, yes, backup_dir, no_backup, protect_head, keep_placeholders, push):
     """Strip blobs over SIZE from every ref, with a verified backup first."""
     from labhooks.clean import cleaner
 
-    options = cleaner.Options(max_size, backend, bfg_jar, dry_run, yes, backup_dir, no_backup, protect_head)
+    options = cleaner.Options(max_size, backend, bfg_jar, dry_run, yes, backup_dir, no_backup, protect_head,
+                              keep_placeholders, push)
     result = cleaner.run(options, out=click.echo, confirm=lambda q: click.confirm(q, default=False))
     return result.exit_code

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from labhooks.clean.bfg import PLACEHOLDER_SUFFIX
 from labhooks.git.process import git_output, run_git
 
 HOLD_DIR = "labhooks-clean-held"
@@ -66,22 +67,44 @@ def put_back(held: HeldFiles) -> list[str]:
     return restored
 
 
-def exclude_pattern(path: str) -> str:
-    """A gitignore line that matches exactly this one path from the top of the tree."""
+
+
+def exclude_pattern(path: str) -> str | None:
+    """A gitignore line that matches exactly this one path from the top of the tree, or
+    None when gitignore syntax cannot express the name: a line ends at a newline, and git
+    drops a carriage return before it whatever escapes it.
+
+    The leading slash anchors it (so a leading ``#`` or ``!`` is no comment or negation);
+    ``\\ * ? [`` are escaped; a trailing space is escaped, since git drops trailing spaces.
+    """
+    if "\n" in path or path.endswith("\r"):
+        return None
     escaped = "".join("\\" + ch if ch in "\\*?[" else ch for ch in path)
     if escaped.endswith(" "):
         escaped = escaped[:-1] + "\\ "
     return "/" + escaped
 
 
-def exclude(root: Path, paths: list[str], limit_text: str) -> Path:
+@dataclass
+class Excluded:
+    file: Path
+    paths: list[str]  # excluded now (or already were)
+    inexpressible: list[str]  # could not be written as a pattern: reported, not written
+
+
+def exclude(root: Path, paths: list[str], limit_text: str) -> Excluded:
     """Add each path to .git/info/exclude so ``git add -A`` does not put it straight back."""
     exclude_file = Path(git_output(["rev-parse", "--git-path", "info/exclude"], root))
     if not exclude_file.is_absolute():
         exclude_file = root / exclude_file
+    patterns = {path: exclude_pattern(path) for path in paths}
+    result = Excluded(exclude_file, [p for p, pat in patterns.items() if pat is not None],
+                      [p for p, pat in patterns.items() if pat is None])
+    if not result.paths:
+        return result
     exclude_file.parent.mkdir(parents=True, exist_ok=True)
     existing = exclude_file.read_text("utf-8", "surrogateescape").splitlines() if exclude_file.exists() else []
-    new = [exclude_pattern(p) for p in paths if exclude_pattern(p) not in existing]
+    new = [pattern for pattern in (patterns[p] for p in result.paths) if pattern and pattern not in existing]
     if new:
         stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d")
         with open(exclude_file, "a", encoding="utf-8", errors="surrogateescape") as fh:
@@ -89,9 +112,14 @@ def exclude(root: Path, paths: list[str], limit_text: str) -> Path:
                 fh.write("\n")
             fh.write(f"# labhooks clean-large {stamp}: over {limit_text}, removed from history, kept on disk\n")
             fh.write("".join(line + "\n" for line in new))
-    return exclude_file
+    return result
 
 
 def sync_index(root: Path) -> None:
-    """Make the index match the rewritten HEAD without touching the working tree."""
+    """Make the index match the rewritten HEAD without touching the working tree; then
+    write out BFG's placeholder files, which are new in HEAD and so missing on disk."""
     run_git(["reset", "-q", "--mixed"], root, check=False)
+    missing = [p for p in run_git(["ls-files", "-z", "--deleted"], root).stdout.split("\0")
+               if p.endswith(PLACEHOLDER_SUFFIX)]
+    if missing:
+        run_git(["checkout-index", "-f", "-z", "--stdin"], root, input="".join(p + "\0" for p in missing))

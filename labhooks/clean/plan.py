@@ -90,7 +90,8 @@ def make_plan(root: Path, max_bytes: int, protect_head: bool = False) -> Plan:
     oids = [record.oid for record in records]
     origins = find_blob_origins(oids, revs, root)
     disk = _disk_sizes(oids, root)
-    blobs = [DoomedBlob(r.oid, r.size, disk.get(r.oid, r.size), origins.get(r.oid)) for r in records]
+    # every listed blob has a size: missing objects were refused above
+    blobs = [DoomedBlob(r.oid, r.size or 0, disk.get(r.oid, r.size or 0), origins.get(r.oid)) for r in records]
     plan = Plan(max_bytes, refs, stash, blobs, kept_at_head=protected, store_bytes=store_size(root))
     origin_commits = sorted({blob.origin.commit.oid for blob in blobs if blob.origin})
     if origin_commits:
@@ -120,9 +121,11 @@ def render(plan: Plan, backend_name: str) -> list[str]:
     lines.append(f"{len(plan.changing_refs)} ref(s) will be rewritten:")
     lines += [f"  {name}" for name in plan.changing_refs]
     if plan.stash:
-        lines.append(f"{len(plan.stash)} stash entr{'y' if len(plan.stash) == 1 else 'ies'} kept (rewritten where needed)")
+        entries = "entry" if len(plan.stash) == 1 else "entries"
+        lines.append(f"{len(plan.stash)} stash {entries} kept (rewritten where needed)")
     if plan.unreachable_big:
-        lines.append(f"{plan.unreachable_big} more blob(s) over the limit are only in reflogs or unreachable: gc removes them")
+        lines.append(f"{plan.unreachable_big} more blob(s) over the limit are only in reflogs or unreachable: "
+                     "gc removes them")
     lines.append(f"object store now {format_size(plan.store_bytes)}; expected saving about {format_size(plan.saving)}"
                  " (what those blobs take on disk)")
     return lines

@@ -75,3 +75,8 @@ def ensure_clean(root: Path) -> None:
 
 def describe_limit(limit: int) -> str:
     return f"{format_size(limit)} ({limit:,} bytes)"
+
+
+def object_format(root: Path) -> str:
+    """'sha1' or 'sha256': how the repository names its objects."""
+    return run_git(["rev-parse", "--show-object-format"], root, check=False).stdout.strip() or "sha1"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from labhooks.clean.bfg import PLACEHOLDER_MODE, PLACEHOLDER_SUFFIX, placeholder_blob
 from labhooks.clean.pins import PIN_NAMESPACE
 from labhooks.clean.preflight import changed_tracked
 from labhooks.clean.refs import Ref, list_refs, stash_entries
@@ -56,14 +57,19 @@ class Snapshot:
     stash_count: int
     head_commit: str | None
     trees: dict[str, TreeListing] = field(default_factory=dict)  # commit -> listing
+    root_trees: dict[str, str] = field(default_factory=dict)  # commit -> its root tree id
 
 
 def take(root: Path, with_trees: bool = True) -> Snapshot:
     refs = user_refs(root)
     snap = Snapshot(refs, remote_config(root), len(stash_entries(root)), head_commit(root))
     if with_trees:
-        for commit in {ref.peeled for ref in refs.values() if ref.peeled}:
+        commits = sorted({ref.peeled for ref in refs.values() if ref.peeled})
+        for commit in commits:
             snap.trees[commit] = tree_listing(commit, root)
+        if commits:
+            trees = run_git(["rev-parse", *[c + "^{tree}" for c in commits]], root).stdout.split()
+            snap.root_trees = dict(zip(commits, trees))
     return snap
 
 
@@ -92,22 +98,37 @@ def _pointer_texts(oids: set[str], cwd) -> dict[str, bytes]:
     return blob_contents(small, cwd)
 
 
+def _expected_after_strip(old: TreeListing, doomed: dict[str, int], placeholders: bool) -> TreeListing:
+    """The tree a strip must give: doomed blobs gone, or (BFG's placeholders) each replaced
+    by ``<name>.REMOVED.git-id``, a 100644 blob holding the old id."""
+    expected = {p: e for p, e in old.items() if e[1] not in doomed}
+    if placeholders:
+        for path, (_mode, oid) in old.items():
+            if oid in doomed:
+                expected[path + PLACEHOLDER_SUFFIX] = (PLACEHOLDER_MODE, placeholder_blob(oid))
+    return expected
+
+
 def compare_trees(before: Snapshot, after: Snapshot, doomed: dict[str, int], root: Path, *,
-                  lfs: bool = False, protected_commit: str | None = None) -> list[str]:
-    """Every path at every ref tip must be unchanged, apart from the blobs asked for."""
+                  lfs: bool = False, protected_tree: str | None = None, placeholders: bool = False) -> list[str]:
+    """Every path at every ref tip must be unchanged, apart from the blobs asked for.
+
+    ``protected_tree``: BFG's protection keeps every commit whose root tree is this one as it was.
+    """
     problems: list[str] = []
     pointer_oids: set[str] = set()
     pending: list[tuple[str, str, int, str]] = []  # (ref, path, size, new oid) to check as pointers
     after_cache: dict[str, TreeListing] = {}
+    protected_commits = {c for c, t in before.root_trees.items() if protected_tree is not None and t == protected_tree}
     for name, ref in sorted(before.refs.items()):
-        if not ref.peeled or name not in after.refs or not after.refs[name].peeled:
+        new_commit = after.refs[name].peeled if name in after.refs else None
+        if not ref.peeled or not new_commit:
             continue
         old = before.trees[ref.peeled]
-        new_commit = after.refs[name].peeled
         new = after_cache.get(new_commit)
         if new is None:
             new = after_cache[new_commit] = tree_listing(new_commit, root)
-        if ref.peeled == protected_commit:
+        if ref.peeled in protected_commits:
             expected = old
         elif lfs:
             expected = {p: e for p, e in old.items() if e[1] not in doomed and p.rsplit("/", 1)[-1] != ".gitattributes"}
@@ -118,9 +139,10 @@ def compare_trees(before: Snapshot, after: Snapshot, doomed: dict[str, int], roo
                     else:
                         pending.append((name, path, doomed[oid], new[path][1]))
                         pointer_oids.add(new[path][1])
-            new = {p: e for p, e in new.items() if p in expected or (p not in old and p.rsplit("/", 1)[-1] != ".gitattributes")}
+            new = {p: e for p, e in new.items()
+                   if p in expected or (p not in old and p.rsplit("/", 1)[-1] != ".gitattributes")}
         else:
-            expected = {p: e for p, e in old.items() if e[1] not in doomed}
+            expected = _expected_after_strip(old, doomed, placeholders)
         if new != expected:
             changed = sorted(set(new.items()) ^ set(expected.items()))
             paths = sorted({printable(path) for path, _ in changed})
@@ -150,7 +172,9 @@ def compare_refs(before: Snapshot, after: Snapshot) -> list[str]:
 def worktree_changes(root: Path) -> list[str]:
     """Tracked files that differ from the index or HEAD after the rewrite (there should be none)."""
     changed = changed_tracked(root)
-    return [f"tracked files changed in the working tree: {', '.join(printable(p) for p in changed[:5])}"] if changed else []
+    if not changed:
+        return []
+    return [f"tracked files changed in the working tree: {', '.join(printable(p) for p in changed[:5])}"]
 
 
 def leftover_blobs(root: Path, max_bytes: int, allowed: set[str]) -> tuple[list[str], int]:

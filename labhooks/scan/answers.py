@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 from array import array
+from collections.abc import Callable
 
 from labhooks.git.objects import (
     LFS_POINTER_MAX,
@@ -16,7 +17,10 @@ from labhooks.scan.records import (
     NO_EXTENSION,
     TOP_DIR,
     BlobRecord,
+    CommitWeight,
+    Figures,
     GroupRecord,
+    Period,
 )
 from labhooks.scan.table import BlobTable
 from labhooks.scan.walk import lfs_pointers
@@ -90,7 +94,8 @@ def group_blobs(table: BlobTable, rows: list[int], by: str, top: int | None) -> 
         key_of_id = authors
         ids = array("l", (i if i >= 0 else len(authors) - 1 for i in table.commit_ids))
     else:
-        keyer = {"path": str, "ext": extension_of, "dir": directory_of}[by]
+        keyers: dict[str, Callable[[str], str]] = {"path": str, "ext": extension_of, "dir": directory_of}
+        keyer = keyers[by]
         # Group keys are text for polars: bytes that are not UTF-8 become \xNN.
         key_of_id = [keyer(p.decode("utf-8", "backslashreplace")) for p in table.paths]
         ids = table.path_ids
@@ -121,3 +126,79 @@ def group_blobs(table: BlobTable, rows: list[int], by: str, top: int | None) -> 
                     (size / grand) if grand else 0.0)
         for key, count, size, head, unknown in totals.iter_rows()
     ]
+
+
+# More periods than this and months become years: a bar per month stays readable to here.
+_MAX_MONTHS = 360
+
+
+_TOP_PER_PERIOD = 3
+
+
+_TOP_COMMITS = 10
+
+
+def history_figures(table: BlobTable) -> Figures:
+    """Bytes per first path (all and still at HEAD) and per introducing commit and month,
+    over every blob of known size (a range's boundary blobs excluded): what the HTML
+    report's treemap and growth chart draw."""
+    sizes, path_ids, commit_ids, at_head = table.sizes, table.path_ids, table.commit_ids, table.at_head
+    path_bytes: dict[int, int] = {}
+    path_head: dict[int, int] = {}
+    commit_bytes: dict[int, int] = {}
+    commit_blobs: dict[int, int] = {}
+    for row, size in enumerate(sizes):
+        if size < 0:
+            continue
+        path = path_ids[row]
+        path_bytes[path] = path_bytes.get(path, 0) + size
+        if at_head[row]:
+            path_head[path] = path_head.get(path, 0) + size
+        commit = commit_ids[row]
+        commit_bytes[commit] = commit_bytes.get(commit, 0) + size
+        commit_blobs[commit] = commit_blobs.get(commit, 0) + 1
+    names = table.paths
+    paths = sorted(
+        ((names[p].decode("utf-8", "surrogateescape"), size, path_head.get(p, 0)) for p, size in path_bytes.items()),
+        key=lambda item: (-item[1], item[0]),
+    )
+    undated = commit_bytes.pop(-1, 0)  # then also commits whose date has no month
+    commit_blobs.pop(-1, None)
+    weights = [CommitWeight(Commit.parse(table.headers[c]), size, commit_blobs[c]) for c, size in commit_bytes.items()]
+    rank = lambda w: (-w.bytes, w.commit.oid)  # noqa: E731
+    dated = [w for w in weights if _month_number(w.commit.date) is not None]
+    undated += sum(w.bytes for w in weights) - sum(w.bytes for w in dated)
+    return Figures(paths, _periods(dated, rank), sorted(weights, key=rank)[:_TOP_COMMITS], undated)
+
+
+def _periods(weights: list[CommitWeight], rank) -> list[Period]:
+    months = sorted({w.commit.date[:7] for w in weights})
+    if not months:
+        return []
+    start, end = (_month_number(m) or 0 for m in (months[0], months[-1]))  # dated: never None
+    span = end - start + 1
+    by_year = span > _MAX_MONTHS
+    width = 4 if by_year else 7
+    grouped: dict[str, list[CommitWeight]] = {}
+    for weight in weights:
+        grouped.setdefault(weight.commit.date[:width], []).append(weight)
+    if by_year:
+        first, last = int(months[0][:4]), int(months[-1][:4])
+        keys = [f"{year:04d}" for year in range(first, last + 1)]
+    else:
+        keys = [f"{(start + i) // 12:04d}-{(start + i) % 12 + 1:02d}" for i in range(span)]
+    periods, cumulative = [], 0
+    for key in keys:
+        members = grouped.get(key, [])
+        added = sum(w.bytes for w in members)
+        cumulative += added
+        periods.append(Period(key, added, cumulative, sorted(members, key=rank)[:_TOP_PER_PERIOD]))
+    return periods
+
+
+def _month_number(date: str) -> int | None:
+    """An ISO date's ``YYYY-MM`` as months since year 0; None if it is not one."""
+    year, month = date[:4], date[5:7]
+    if not (year.isdigit() and month.isdigit() and date[4:5] == "-" and 1 <= int(month) <= 12):
+        return None
+    return int(year) * 12 + int(month) - 1

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Callable, Iterable
 
 from labhooks.errors import LabhooksError
@@ -9,12 +10,14 @@ from labhooks.git.repo import (
     is_partial_clone,
 )
 from labhooks.git.store import StoreListing
-from labhooks.scan.answers import _rows_over, group_blobs, top_blobs
+from labhooks.scan.answers import _rows_over, group_blobs, history_figures, top_blobs
 from labhooks.scan.records import (
     _EXCLUDED,
     _UNKNOWN,
     DEFAULT_TOP,
     GROUPINGS,
+    BlobRecord,
+    GroupRecord,
     ScanResult,
     Summary,
 )
@@ -31,11 +34,13 @@ def scan(
     cwd=None,
     on_progress: Callable[[int], None] | None = None,
     store_listing: StoreListing | None = None,
+    figures: bool = False,
 ) -> ScanResult:
     """The whole report. ``top``: None = default (20, or every blob over ``max_size``), 0 = all.
 
     ``store_listing``: a sizes-only listing of the store the caller started early, used
-    with ``max_size`` and closed once read (closing it again is harmless).
+    with ``max_size`` and closed once read (closing it again is harmless). ``figures``:
+    also what the HTML report draws (the whole history's weight, whatever ``max_size``).
     """
     if by not in GROUPINGS:
         raise LabhooksError(f"--by must be one of {', '.join(GROUPINGS)}, not {by!r}")
@@ -45,7 +50,10 @@ def scan(
         raise LabhooksError("--max must be more than 0 bytes")
     # With --max, the store listing may answer everything: start it first, so git lists
     # on another core while the repository, the revisions and the disk usage are read.
-    listing = (store_listing or StoreListing(cwd=cwd)) if max_size is not None else None
+    if figures and store_listing is not None:
+        store_listing.close()  # the figures need the whole walk whatever the store holds
+        store_listing = None
+    listing = (store_listing or StoreListing(cwd=cwd)) if max_size is not None and not figures else None
     try:
         ensure_repo(cwd)
         walk_revs = resolve_revs(revs, all_refs, cwd)
@@ -53,7 +61,8 @@ def scan(
         partial = is_partial_clone(cwd)
         # Nothing in the whole store reaches the limit: no reachable blob can either,
         # so the answer needs no history walk at all (a partial clone's store cannot say).
-        nothing_that_big = listing is not None and not partial and not listing.sizes_at_least(max_size)
+        nothing_that_big = (listing is not None and max_size is not None and not partial
+                            and not listing.sizes_at_least(max_size))
     finally:
         # Closed before the walk, so its spool file is not held through the whole scan.
         if listing is not None:
@@ -81,8 +90,9 @@ def scan(
         summary.over_max_unknown = unknown
         # A blob of unknown size might be over the limit: keep it in view.
         rows += [r for r in range(len(sizes)) if sizes[r] == _UNKNOWN]
+    records: Sequence[BlobRecord | GroupRecord]
     if by == "blob":
         records = top_blobs(table, rows, top or None, cwd)
     else:
         records = group_blobs(table, rows, by, top or None)
-    return ScanResult(records, summary)
+    return ScanResult(records, summary, history_figures(table) if figures else None)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Any
 
 from labhooks.scan.render import use_rich
 
@@ -17,8 +18,8 @@ class WalkProgress:
         elif mode == "on":
             mode = "live" if use_rich(self.stream) else "plain"
         self.mode = mode
-        self._progress = None
-        self._task = None
+        self._progress: Any = None  # a rich Progress, imported only for a live line
+        self._task: Any = None
         self._last = 0.0
         self.commits = 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from labhooks.git.records import Commit
@@ -69,6 +70,32 @@ class Summary:
 
 
 @dataclass
+class CommitWeight:
+    commit: Commit
+    bytes: int  # of the blobs it introduced (known sizes)
+    blobs: int
+
+
+@dataclass
+class Period:
+    key: str  # "YYYY-MM" of the introducing commits' author dates ("YYYY" for long spans)
+    bytes: int  # added in this period
+    cumulative: int  # added up to and including it
+    top: list[CommitWeight]  # the commits that added the most in it, most first
+
+
+@dataclass
+class Figures:
+    """What the HTML report draws, over every blob of known size the walk reached."""
+
+    paths: list[tuple[str, int, int]]  # (first path, bytes, bytes still at HEAD), biggest first
+    periods: list[Period]  # oldest first, empty periods included
+    top_commits: list[CommitWeight]  # the commits that added the most, most first
+    undated_bytes: int  # blobs no commit adds (reached through a tag of a tree or blob)
+
+
+@dataclass
 class ScanResult:
-    records: list[BlobRecord] | list[GroupRecord]
+    records: Sequence[BlobRecord | GroupRecord]  # all of one kind, as summary.by says
     summary: Summary
+    figures: Figures | None = None  # only for --format html

@@ -7,6 +7,19 @@ import os
 import sys
 from dataclasses import asdict
 
+from labhooks.errors import LabhooksError
+from labhooks.scan.fit import (
+    END,
+    GAP,
+    MIDDLE,
+    MORE_MARK,
+    PREFIX,
+    Column,
+    Fitted,
+    dropped_note,
+    fit,
+    plain_lines,
+)
 from labhooks.scan.records import (
     SCHEMA_VERSION,
     BlobRecord,
@@ -17,7 +30,7 @@ from labhooks.scan.records import (
 from labhooks.sizes import format_size
 from labhooks.text import printable
 
-FORMATS = ("table", "json", "csv")
+FORMATS = ("table", "json", "csv", "html")
 
 
 _BAR_WIDTH = 24
@@ -150,7 +163,7 @@ def summary_line(summary: Summary) -> str:
     line = "; ".join(parts)
     if summary.max is not None:
         count = summary.over_max_blobs
-        line += (f"\nstripping blobs over {format_size(summary.max)} would remove "
+        line += (f"\nstripping blobs of {format_size(summary.max)} or more would remove "
                  f"{count:,} blob{'' if count == 1 else 's'}, {format_size(summary.over_max_bytes)}")
         if summary.over_max_unknown:
             line += f" (and maybe some of the {summary.over_max_unknown:,} of unknown size)"
@@ -169,18 +182,48 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-_BLOB_HEADERS = ["#", "SIZE", "BLOB", "AT HEAD", "LFS", "COMMIT", "DATE", "AUTHOR", "SUBJECT", "PATHS"]
+# Dropped in rising ``drop`` order when the terminal is too narrow; the paths, the size
+# and the rank always stay, since they say what is heavy and where it is.
+_BLOB_COLUMNS = [
+    Column("#", right=True),
+    Column("SIZE", right=True),
+    Column("BLOB", PREFIX, least=7, drop=4),
+    Column("AT HEAD", drop=6),
+    Column("LFS", drop=1),
+    Column("COMMIT", PREFIX, least=7, drop=7),
+    Column("DATE", drop=5),
+    Column("AUTHOR", END, least=8, drop=2),
+    Column("SUBJECT", END, least=10, drop=3),
+    Column("PATHS", MIDDLE, least=24),
+]
 
 
-def _blob_rows(records: list[BlobRecord]) -> list[list[str]]:
+_ID_WIDTH = 10
+
+
+_FULL_VALUES = "--wide, --format json or csv show every column in full"
+
+
+def _paths_cell(paths: list[str], all_paths: bool) -> str:
+    shown = [printable(_printable(p)) for p in paths]
+    if all_paths or len(shown) < 2:
+        return ", ".join(shown)
+    # One path, shortened if need be, and how many more: the table stays one line.
+    return f"{shown[0]}{MORE_MARK}{len(shown) - 1} more"
+
+
+def _blob_rows(records: list[BlobRecord], full: bool, fitted: bool) -> list[list[str]]:
+    """``full``: whole ids and subjects (--wide); ``fitted``: one path and a count of the
+    others, since the row must fit a terminal line."""
     rows = []
     for rank, r in enumerate(records, 1):
         c = r.commit
         rows.append([
-            str(rank), format_size(r.size), r.oid[:10], _yes(r.at_head), _yes(r.lfs_pointer),
-            c.oid[:10] if c else "", _short_date(c.date) if c else "", c.author if c else "",
-            _clip(c.subject, _SUBJECT_WIDTH) if c else "",
-            ", ".join(printable(_printable(p)) for p in r.paths),
+            str(rank), format_size(r.size), r.oid if full else r.oid[:_ID_WIDTH], _yes(r.at_head),
+            _yes(r.lfs_pointer), (c.oid if full else c.oid[:_ID_WIDTH]) if c else "",
+            _short_date(c.date) if c else "", printable(c.author) if c else "",
+            (printable(c.subject) if full else _clip(printable(c.subject), _SUBJECT_WIDTH)) if c else "",
+            _paths_cell(r.paths, all_paths=not fitted),
         ])
     return rows
 
@@ -192,75 +235,154 @@ def _group_rows(records: list[GroupRecord]) -> list[list[str]]:
         if r.unknown:
             size += f" (+{r.unknown} unknown)"
         rows.append([str(rank), printable(_printable(r.key)), f"{r.count:,}", size, format_size(r.head_bytes),
-                     f"{r.share * 100:.1f}%"])
+                     f"{r.share * 100:.1f}%", " " * _BAR_WIDTH])
     return rows
 
 
-def _group_headers(by: str) -> list[str]:
-    return ["#", by.upper(), "BLOBS", "BYTES", "AT HEAD", "SHARE"]
+def _group_columns(by: str, bars: bool) -> list[Column]:
+    key = Column(by.upper(), MIDDLE if by in ("path", "dir") else END, least=16)
+    columns = [Column("#", right=True), key, Column("BLOBS", right=True, drop=3),
+               Column("BYTES", right=True), Column("AT HEAD", right=True, drop=2),
+               Column("SHARE", right=True, drop=4)]
+    if bars:
+        columns.append(Column("", drop=1, label="share bars"))
+    return columns
 
 
-def _plain_table(headers: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
-    lines = []
-    for row in [headers, *rows]:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths)]
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
+def _table(result: ScanResult, width: int | None, bars: bool, full: bool) -> tuple[str, Fitted]:
+    """The title and the table fitted to ``width`` (None: not fitted)."""
+    by = result.summary.by
+    if by == "blob":
+        title, columns = "Biggest blobs", _BLOB_COLUMNS
+        blobs = [r for r in result.records if isinstance(r, BlobRecord)]
+        rows = _blob_rows(blobs, full=full, fitted=width is not None)
+    else:
+        groups = [r for r in result.records if isinstance(r, GroupRecord)]
+        title, columns, rows = f"Weight by {by}", _group_columns(by, bars), _group_rows(groups)
+        if not bars:
+            rows = [row[:-1] for row in rows]
+    return title, fit(columns, rows, width)
 
 
-def render_plain(result: ScanResult) -> str:
+def terminal_width(stream) -> int | None:
+    """The width to fit tables to: the terminal's (COLUMNS first), None when not a terminal."""
+    if not (hasattr(stream, "isatty") and stream.isatty()):
+        return None
+    import shutil
+
+    return shutil.get_terminal_size().columns
+
+
+def _wrapped(text: str, width: int | None) -> str:
+    if width is None:
+        return text
+    import textwrap
+
+    return "\n".join(textwrap.fill(line, width, break_long_words=True, break_on_hyphens=False)
+                     for line in text.splitlines())
+
+
+def render_plain(result: ScanResult, width: int | None = None, full: bool = False) -> str:
     summary = result.summary
+    note = ""
     if result.records:
-        if summary.by == "blob":
-            body = _plain_table(_BLOB_HEADERS, _blob_rows(result.records))
-        else:
-            body = _plain_table(_group_headers(summary.by), _group_rows(result.records))
+        _, fitted = _table(result, width, bars=False, full=full)
+        body = "\n".join(plain_lines(fitted))
+        note = dropped_note(fitted.dropped, _FULL_VALUES)
     else:
         body = "no blobs to show"
-    return f"{body}\n{summary_line(summary)}\n"
+    tail = "\n".join(line for line in (note, summary_line(summary)) if line)
+    return f"{body}\n{_wrapped(tail, width)}\n"
 
 
-def print_rich(result: ScanResult, stream) -> None:
+def print_rich(result: ScanResult, stream, width: int | None = None, full: bool = False) -> None:
+    from rich import box
     from rich.bar import Bar
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=stream, highlight=False)
     summary = result.summary
     if not result.records:
-        console.print("no blobs to show")
-    elif summary.by == "blob":
-        table = Table(title="Biggest blobs", title_justify="left")
-        for header in _BLOB_HEADERS:
-            justify = "right" if header in ("#", "SIZE") else "left"
-            table.add_column(header, justify=justify, overflow="fold")
-        for row in _blob_rows(result.records):
-            table.add_row(*row)
-        console.print(table)
-    else:
-        table = Table(title=f"Weight by {summary.by}", title_justify="left")
-        for header in _group_headers(summary.by):
-            table.add_column(header, justify="left" if header == summary.by.upper() else "right", overflow="fold")
-        table.add_column("", width=_BAR_WIDTH, no_wrap=True)
-        for row, record in zip(_group_rows(result.records), result.records):
-            table.add_row(*row, Bar(1.0, 0.0, record.share, width=_BAR_WIDTH, color="magenta"))
-        console.print(table)
+        Console(file=stream, highlight=False, width=width).print("no blobs to show")
+        Console(file=stream, highlight=False, width=width).print(summary_line(summary), markup=False)
+        return
+    title, fitted = _table(result, width, bars=True, full=full)
+    # Unfitted (--wide, or not a terminal): as wide as the table, so rich folds nothing.
+    table_width = sum(fitted.widths) + GAP * (len(fitted.widths) - 1)
+    console = Console(file=stream, highlight=False, width=width)
+    if width is None:
+        console.width = max(table_width, console.width)
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False,
+                  pad_edge=False, padding=(0, GAP - 1, 0, 0))  # + the box's one-blank divider = GAP
+    for column, column_width in zip(fitted.columns, fitted.widths):
+        table.add_column(column.header, justify="right" if column.right else "left",
+                         width=column_width, no_wrap=True, overflow="crop")
+    bar_at = next((i for i, c in enumerate(fitted.columns) if c.header == ""), None)
+    for row, record in zip(fitted.rows, result.records):
+        cells: list = list(row)  # text, and a rich Bar in the bar column
+        if bar_at is not None:
+            share = record.share if isinstance(record, GroupRecord) else 0.0
+            cells[bar_at] = Bar(1.0, 0.0, share, width=_BAR_WIDTH, color="magenta")
+        table.add_row(*cells)
+    console.print(table)
+    note = dropped_note(fitted.dropped, _FULL_VALUES)
+    if note:
+        console.print(note, markup=False, style="dim")
     console.print(summary_line(summary), markup=False)
 
 
-def write_report(result: ScanResult, fmt: str, stream=None) -> None:
+def write_report(result: ScanResult, fmt: str, stream=None, wide: bool = False) -> None:
     stream = stream or sys.stdout
-    _write(result, fmt, stream)
+    _write(result, fmt, stream, wide)
     stream.flush()
 
 
-def _write(result: ScanResult, fmt: str, stream) -> None:
-    if fmt == "json":
+def write_report_file(result: ScanResult, fmt: str, path: str, force: bool = False) -> None:
+    """The report in ``path``, whole or not at all: written beside it, then renamed over.
+
+    An existing file is kept unless ``force``: a report is cheap to make again, whatever
+    the file held may not be.
+    """
+    target = os.path.abspath(path)
+    if os.path.isdir(target):
+        raise LabhooksError(f"-o {path}: is a folder; name a file")
+    if os.path.lexists(target) and not force:
+        raise LabhooksError(f"-o {path}: the file exists; remove it, choose another name or add --force")
+    folder = os.path.dirname(target)
+    if not os.path.isdir(folder):
+        raise LabhooksError(f"-o {path}: no folder {folder}")
+    import tempfile
+
+    try:
+        fd, scratch = tempfile.mkstemp(prefix=".labhooks-scan-", suffix=".part", dir=folder)
+    except OSError as exc:
+        raise LabhooksError(f"-o {path}: cannot write in {folder} ({exc.strerror})") from None
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(scratch, 0o666 & ~umask)  # what a plain redirect would make, not mkstemp's 0600
+        with open(fd, "w", encoding="utf-8", errors="surrogateescape", newline="") as out:
+            _write(result, fmt, out, wide=False)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(scratch, target)
+    except BaseException:
+        os.unlink(scratch)
+        raise
+
+
+def _write(result: ScanResult, fmt: str, stream, wide: bool) -> None:
+    if fmt == "html":
+        from labhooks.scan.html import render_html
+
+        stream.write(render_html(result))
+    elif fmt == "json":
         stream.write(render_json(result) + "\n")
     elif fmt == "csv":
         stream.write(render_csv(result))
-    elif use_rich(stream):
-        print_rich(result, stream)
     else:
-        stream.write(render_plain(result))
+        width = None if wide else terminal_width(stream)
+        if use_rich(stream):
+            print_rich(result, stream, width, full=wide)
+        else:
+            stream.write(render_plain(result, width, full=wide))

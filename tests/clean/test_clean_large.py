@@ -96,7 +96,8 @@ def test_big_blob_in_old_history_only_is_removed_and_everything_else_kept(repo, 
     backup = bundles(tmp_path)
     assert len(backup) == 1 and backup[0].parent == repo.path.parent
     assert str(backup[0]) in proc.stdout
-    assert "git push --force" in proc.stdout and "re-clone" in proc.stdout and "hidden refs" in proc.stdout
+    assert "No remote is configured" in proc.stdout and "re-clone" in proc.stdout
+    assert "Rewritten here only, on no remote, not pushed: refs/heads/main" in proc.stdout
     assert "before" in proc.stdout and "after" in proc.stdout
     for step in ("backing up", "rewriting", "gc"):
         assert step in proc.stderr  # progress for the slow steps
@@ -181,6 +182,7 @@ def test_remote_tracking_refs_stay_remote_and_nothing_is_pushed(repo, tmp_path):
     remote_refs_before = remote.refs()
     config_before = repo.git("config", "--local", "--get-regexp", r"^remote\.")
     local_before = sorted(repo.refs())
+    refs_before_clean = repo.refs()
 
     proc = run_clean(repo.path, "--max", LIMIT, "--yes", "--no-backup")
 
@@ -191,7 +193,7 @@ def test_remote_tracking_refs_stay_remote_and_nothing_is_pushed(repo, tmp_path):
     assert repo.git("symbolic-ref", "refs/remotes/origin/HEAD").strip() == "refs/remotes/origin/main"
     assert remote.refs() == remote_refs_before
     assert big_blobs(repo) == []
-    assert "git push --force origin" in proc.stdout
+    assert "git push --force-with-lease=refs/heads/main:" + refs_before_clean["refs/heads/main"] in proc.stdout
 
 
 def test_unicode_and_space_paths(repo):
@@ -482,31 +484,6 @@ def test_nothing_to_do_when_no_blob_is_over_the_limit(repo, tmp_path):
     assert repo.refs() == refs and bundles(tmp_path) == []
 
 
-# --- BFG -----------------------------------------------------------------------------------
-
-@pytest.mark.skipif(not os.environ.get("LABHOOKS_BFG_JAR"), reason="set LABHOOKS_BFG_JAR to a BFG jar to run")
-def test_bfg_real_jar_skipped_without_LABHOOKS_BFG_JAR(repo, tmp_path):
-    big = history_with_old_big_file(repo)
-    content = random_file(repo, "model.ckpt", 2 * MiB)
-    repo.commit("checkpoint")
-    repo.git("checkout", "-q", "-b", "side", "HEAD~1")
-    repo.git("checkout", "-q", "main")
-    repo.git("tag", "-a", "v1", "-m", "v1")
-    refs_before = repo.refs()
-    trees_before = {name: tree(repo, name) for name in refs_before}
-    head_big = repo.rev("HEAD:model.ckpt")
-
-    proc = run_clean(repo.path, "--max", LIMIT, "--yes", "--backend", "bfg")
-
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert sorted(repo.refs()) == sorted(refs_before)
-    for name in refs_before:
-        assert tree(repo, name) == without(trees_before[name], [big, head_big]), name
-    assert (repo.path / "model.ckpt").read_bytes() == content
-    assert repo.git("status", "--porcelain") == ""
-    assert big_blobs(repo) == []
-
-
 def test_refuses_detached_head(repo, tmp_path):
     history_with_old_big_file(repo)
     repo.git("checkout", "-q", "--detach", "HEAD~1")
@@ -559,3 +536,344 @@ def test_confirmation_on_a_terminal_no_changes_nothing_yes_proceeds(repo, tmp_pa
     code, text = answer(b"y\n")
     assert code == 0, text
     assert big not in all_objects(repo) and len(bundles(tmp_path)) == 1
+
+
+# --- the real BFG, against filter-repo on a copy of the same repository ----------------------
+
+BFG_JAR = os.environ.get("LABHOOKS_BFG_JAR", "")
+needs_bfg = pytest.mark.skipif(not (BFG_JAR and Path(BFG_JAR).is_file()),
+                               reason="LABHOOKS_BFG_JAR does not name a BFG jar (.ci/run sets it to "
+                                      "../shared/tools/bfg/bfg.jar when that file exists)")
+
+
+def side_branch_with_an_old_big_blob(repo: Repo, tmp_path: Path) -> None:
+    repo.write("README.md", "# lab\n")
+    repo.commit("start")
+    repo.git("checkout", "-q", "-b", "side")
+    random_file(repo, "scratch/dump.bin", 3 * MiB)
+    repo.commit("dump")
+    repo.git("rm", "-q", "scratch/dump.bin")
+    repo.write("scratch/notes.txt", "dumped\n")
+    repo.commit("drop dump")
+    repo.git("checkout", "-q", "main")
+    repo.write("src/a.py", "a = 1\n")
+    repo.commit("code")
+
+
+def big_file_at_head_in_a_subfolder(repo: Repo, tmp_path: Path) -> None:
+    repo.write("README.md", "# lab\n")
+    repo.write("models/v1/config.yaml", "lr: 0.1\n")
+    repo.commit("start")
+    random_file(repo, "models/v1/weights.bin", 2 * MiB)
+    repo.commit("weights")
+
+
+def annotated_tag_on_a_big_commit(repo: Repo, tmp_path: Path) -> None:
+    history_with_old_big_file(repo)
+    repo.git("tag", "-a", "v1.0", "-m", "release with raw data", "HEAD~2")
+    repo.git("tag", "light", "HEAD~1")
+
+
+def stash_entries_holding_big_files(repo: Repo, tmp_path: Path) -> None:
+    repo.write("README.md", "x\n")
+    random_file(repo, "data/big.bin", 2 * MiB)
+    repo.commit("big")
+    random_file(repo, "data/big.bin", 2 * MiB)  # a changed big file, stashed
+    repo.git("stash", "push", "-q", "-m", "first")
+    repo.write("README.md", "second\n")
+    repo.git("stash", "push", "-q", "-m", "second")
+    repo.git("rm", "-q", "data/big.bin")
+    repo.commit("drop big")
+
+
+def remote_with_remote_tracking_refs(repo: Repo, tmp_path: Path) -> None:
+    remote = bare(tmp_path / "remote.git")
+    history_with_old_big_file(repo)
+    repo.git("remote", "add", "origin", str(remote.path))
+    repo.git("push", "-q", "origin", "main", "main:refs/heads/published")
+    repo.git("fetch", "-q", "origin")
+    repo.git("remote", "set-head", "origin", "main")
+
+
+def names_with_spaces_and_unicode(repo: Repo, tmp_path: Path) -> None:
+    repo.write("lisez moi.txt", "bonjour\n")
+    repo.commit("start")
+    random_file(repo, "données brutes/spectre été.bin", 2 * MiB)
+    repo.commit("raw")
+    repo.git("rm", "-q", "données brutes/spectre été.bin")
+    repo.commit("drop raw")
+    random_file(repo, "模型 权重/final weights*.bin", 2 * MiB)
+    repo.write("模型 权重/说明 .txt", "ok\n")
+    repo.commit("weights")
+
+
+SCENARIOS = {f.__name__: f for f in (
+    side_branch_with_an_old_big_blob, big_file_at_head_in_a_subfolder, annotated_tag_on_a_big_commit,
+    stash_entries_holding_big_files, remote_with_remote_tracking_refs, names_with_spaces_and_unicode,
+)}
+
+
+def twin(repo: Repo, target: Path) -> Repo:
+    shutil.copytree(repo.path, target, symlinks=True)
+    return Repo(target)
+
+
+def every_path_in_history(repo: Repo) -> set[str]:
+    out = repo.git("log", "--all", "-z", "--format=", "--name-only", "--no-renames",
+                   *[f"stash@{{{i}}}" for i in range(stash_count(repo))])
+    return {p.strip("\n") for p in out.split("\0") if p.strip("\n")}
+
+
+def stash_count(repo: Repo) -> int:
+    return len(repo.git("stash", "list").splitlines())
+
+
+def stash_trees(repo: Repo) -> list[tuple[str, str]]:
+    return [(repo.rev(f"stash@{{{i}}}^{{tree}}"), repo.rev(f"stash@{{{i}}}^2^{{tree}}"))
+            for i in range(stash_count(repo))]
+
+
+def untracked_files(repo: Repo) -> dict[str, bytes]:
+    out = repo.git("ls-files", "-z", "--others")
+    return {p: (repo.path / p).read_bytes() for p in out.split("\0") if p}
+
+
+@needs_bfg
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_bfg_leaves_the_trees_filter_repo_leaves(repo, tmp_path, scenario):
+    SCENARIOS[scenario](repo, tmp_path)
+    other = twin(repo, tmp_path / "twin")
+    refs_before = repo.refs()
+    stashes_before = repo.git("stash", "list", "--format=%gs")
+    assert big_blobs(repo)
+
+    by_bfg = run_clean(repo.path, "--max", LIMIT, "--yes", "--backend", "bfg", "--backup-dir", str(tmp_path / "b1"))
+    by_filter_repo = run_clean(other.path, "--max", LIMIT, "--yes", "--backend", "filter-repo", "--no-backup")
+
+    assert by_bfg.returncode == 0, by_bfg.stdout + by_bfg.stderr
+    assert by_filter_repo.returncode == 0, by_filter_repo.stdout + by_filter_repo.stderr
+    assert "backend bfg: " in by_bfg.stdout and "--strip-blobs-with-ids" in by_bfg.stdout
+    assert sorted(repo.refs()) == sorted(other.refs()) == sorted(refs_before)
+    for name in refs_before:
+        assert tree(repo, name) == tree(other, name), name
+    assert stash_trees(repo) == stash_trees(other)
+    assert repo.git("stash", "list", "--format=%gs") == stashes_before
+    assert not any(p.endswith(".REMOVED.git-id") for p in every_path_in_history(repo))
+    assert big_blobs(repo) == [] and big_blobs(other) == []
+    # index and working tree: only the kept big files differ from HEAD, and they are excluded
+    assert repo.git("status", "--porcelain") == "" == other.git("status", "--porcelain")
+    assert untracked_files(repo) == untracked_files(other)
+    assert not (repo.path / ".git" / "labhooks-clean-blob-ids").exists()
+    assert not any(name.startswith("refs/labhooks-clean/") for name in repo.refs())
+    if (tmp_path / "remote.git").exists():
+        assert repo.git("config", "--get-regexp", r"^remote\.") == other.git("config", "--get-regexp", r"^remote\.")
+        assert repo.refs()["refs/remotes/origin/published"] == repo.rev("main")
+
+
+@needs_bfg
+def test_bfg_keep_placeholders_keeps_exactly_bfgs_placeholders(repo, tmp_path):
+    big_file_at_head_in_a_subfolder(repo, tmp_path)
+    old = history_with_old_big_file(repo)
+    head_big = repo.rev("HEAD:models/v1/weights.bin")
+    content = (repo.path / "models/v1/weights.bin").read_bytes()
+    head_before = tree(repo, "HEAD")
+    middle_before = tree(repo, "HEAD~2")  # has data/raw.bin and the weights
+
+    proc = run_clean(repo.path, "--max", LIMIT, "--yes", "--no-backup", "--backend", "bfg", "--keep-placeholders")
+
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"--strip-blobs-bigger-than {MiB - 1}B" in proc.stdout  # 1M or more, in the B BFG needs
+    placeholder = "models/v1/weights.bin.REMOVED.git-id"
+    expected_head = without(head_before, [head_big])
+    expected_head[placeholder] = ("100644", repo.git("hash-object", "--stdin", input=head_big).strip())
+    assert tree(repo, "HEAD") == expected_head
+    assert repo.git("cat-file", "blob", f"HEAD:{placeholder}") == head_big  # the old id, no newline
+    middle = tree(repo, "HEAD~2")
+    assert set(middle) == (set(middle_before) - {"data/raw.bin", "models/v1/weights.bin"}) | {
+        "data/raw.bin.REMOVED.git-id", placeholder}
+    assert repo.git("cat-file", "blob", "HEAD~2:data/raw.bin.REMOVED.git-id") == old
+    # the placeholder is checked out, the big file kept beside it, untracked and excluded
+    assert (repo.path / placeholder).read_text() == head_big
+    assert (repo.path / "models/v1/weights.bin").read_bytes() == content
+    assert repo.git("status", "--porcelain") == ""
+    assert big_blobs(repo) == []
+
+
+@needs_bfg
+def test_bfg_protect_head_keeps_heads_tree_and_strips_the_rest_as_bfg_defines(repo, tmp_path):
+    repo.write("README.md", "x\n")
+    random_file(repo, "old place.bin", 2 * MiB)
+    repo.commit("start")
+    repo.git("tag", "start")
+    (repo.path / "sub").mkdir()
+    repo.git("mv", "old place.bin", "sub/moved.bin")
+    random_file(repo, "gone.bin", 3 * MiB)
+    repo.commit("move")
+    repo.git("rm", "-q", "gone.bin")
+    repo.commit("drop gone")
+    repo.git("tag", "-a", "same-tree", "-m", "a tag on HEAD's tree")
+    repo.write("other.txt", "o\n")
+    repo.commit("other")
+    repo.git("tag", "between")
+    repo.git("rm", "-q", "other.txt")
+    repo.commit("back to the same tree")
+    kept = repo.rev("HEAD:sub/moved.bin")
+    head_tree = repo.rev("HEAD^{tree}")
+    between_before = tree(repo, "between")
+
+    proc = run_clean(repo.path, "--max", LIMIT, "--yes", "--no-backup", "--backend", "bfg", "--protect-head")
+
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "--no-blob-protection" not in proc.stdout
+    # BFG protects the root tree of HEAD's commit, and so every commit with that same tree
+    assert repo.rev("HEAD^{tree}") == head_tree and repo.rev("same-tree^{tree}") == head_tree
+    # the same blob in any other tree goes, and so does every other big blob
+    assert tree(repo, "between") == without(between_before, [kept])
+    assert "old place.bin" not in tree(repo, "start")
+    assert big_blobs(repo) == [kept]
+    assert repo.git("status", "--porcelain") == ""
+
+
+@needs_bfg
+def test_bfg_with_a_java_too_old_for_the_jar_is_refused_before_anything(repo, tmp_path):
+    history_with_old_big_file(repo)
+    refs = repo.refs()
+    real = shutil.which("java")
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    java = folder / "java"
+    java.write_text(f'#!/bin/sh\nif [ "$1" = -version ]; then echo \'java version "1.8.0_292"\' >&2; exit 0; fi\n'
+                    f'exec {real} "$@"\n')
+    java.chmod(0o755)
+    proc = run_clean(repo.path, "--max", LIMIT, "--yes", "--backend", "bfg",
+                     env={"PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"})
+    assert_refused(repo, proc, "or later", refs, tmp_path)
+    assert "Java 8" in proc.stderr
+
+
+# --- edges --------------------------------------------------------------------------------
+
+def test_sha256_repository_is_refused_before_the_backup_and_lfs_does_it(tmp_path):
+    repo = Repo.init(tmp_path / "work", "--object-format=sha256")
+    history_with_old_big_file(repo)
+    refs = repo.refs()
+    proc = run_clean(repo.path, "--max", LIMIT, "--yes", "--backend", "filter-repo")
+    assert_refused(repo, proc, "--backend lfs", refs, tmp_path)
+    assert "SHA256" in proc.stderr
+    assert not any(name.startswith("refs/labhooks-clean/") for name in repo.refs())
+    proc = run_clean(repo.path, "--max", LIMIT, "--yes", "--no-backup", "--backend", "lfs")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert big_blobs(repo) == []
+
+
+def test_a_kept_name_gitignore_cannot_express_is_reported_not_written(repo):
+    repo.write("README.md", "x\n")
+    repo.commit("start")
+    random_file(repo, "new\nline.bin", 2 * MiB)
+    random_file(repo, "plain.bin", 2 * MiB)
+    repo.commit("weights")
+
+    proc = run_clean(repo.path, "--max", LIMIT, "--yes", "--no-backup")
+
+    assert proc.returncode == 0, proc.stderr
+    exclude = (repo.path / ".git" / "info" / "exclude").read_text()
+    assert "/plain.bin" in exclude.splitlines()
+    assert "line.bin" not in exclude and "/new" not in exclude.splitlines()
+    assert "NOT excluded" in proc.stdout and "new\\nline.bin" in proc.stdout
+    repo.write("line.bin", "unrelated\n")
+    repo.write("new", "unrelated\n")
+    assert repo.git("check-ignore", "--no-index", "line.bin", "new", check=False) == ""  # nothing else hidden
+    assert (repo.path / "new\nline.bin").stat().st_size == 2 * MiB
+
+
+# --- next steps and --push ----------------------------------------------------------------
+
+def shared_history(repo: Repo, tmp_path: Path) -> tuple[Repo, Repo]:
+    """A remote with main, a tag and a shared branch; a collaborator's clone of it."""
+    remote = bare(tmp_path / "remote.git")
+    history_with_old_big_file(repo)
+    repo.git("tag", "-a", "v1", "-m", "v1", "HEAD~1")
+    repo.git("branch", "shared", "HEAD~1")
+    repo.git("remote", "add", "origin", str(remote.path))
+    repo.git("push", "-q", "origin", "main", "shared", "v1")
+    repo.git("fetch", "-q", "origin")
+    collaborator = Repo(tmp_path / "collaborator")
+    subprocess.run(["git", "clone", "-q", str(remote.path), str(collaborator.path)], check=True)
+    repo.git("branch", "experiment", "HEAD~2")  # local only
+    return remote, collaborator
+
+
+def collaborator_pushes(collaborator: Repo, branch: str) -> str:
+    collaborator.git("checkout", "-q", "-B", branch, f"origin/{branch}")
+    collaborator.write(f"{branch}.txt", "their work\n")
+    collaborator.commit("their work")
+    collaborator.git("push", "-q", "origin", f"HEAD:refs/heads/{branch}")
+    return collaborator.rev("HEAD")
+
+
+def test_next_steps_push_exactly_what_each_remote_has_with_leases(repo, tmp_path):
+    remote, collaborator = shared_history(repo, tmp_path)
+    theirs = collaborator_pushes(collaborator, "shared")  # after our last fetch
+    collaborator.git("push", "-q", "origin", "HEAD:refs/heads/their-branch")  # never fetched here
+    before = repo.refs()
+
+    proc = run_clean(repo.path, "--max", LIMIT, "--yes", "--no-backup")
+
+    assert proc.returncode == 0, proc.stderr
+    [push] = [line.strip() for line in proc.stdout.splitlines() if line.strip().startswith("git push")]
+    assert push == ("git push "
+                    f"--force-with-lease=refs/heads/main:{before['refs/heads/main']} "
+                    f"--force-with-lease=refs/tags/v1:{before['refs/tags/v1']} "
+                    "origin refs/heads/main:refs/heads/main refs/tags/v1:refs/tags/v1")
+    assert "not pushed: refs/heads/shared: the remote has " + theirs[:12] in proc.stdout
+    assert "not pushed: refs/heads/their-branch: not in this repository" in proc.stdout
+    assert "Rewritten here only, on no remote, not pushed: refs/heads/experiment" in proc.stdout
+    subprocess.run(push, shell=True, cwd=repo.path, check=True, capture_output=True)  # pasted as printed
+    after = remote.refs()
+    assert after["refs/heads/main"] == repo.rev("main") and after["refs/tags/v1"] == repo.rev("refs/tags/v1")
+    assert after["refs/heads/shared"] == theirs  # the collaborator's commit is still there
+    assert "refs/heads/experiment" not in after
+
+
+def test_the_printed_lease_stops_a_push_over_a_collaborators_new_commit(repo, tmp_path):
+    remote, collaborator = shared_history(repo, tmp_path)
+    proc = run_clean(repo.path, "--max", LIMIT, "--yes", "--no-backup")
+    assert proc.returncode == 0, proc.stderr
+    [push] = [line.strip() for line in proc.stdout.splitlines() if line.strip().startswith("git push")]
+    theirs = collaborator_pushes(collaborator, "main")  # after the plan, before the push
+    pasted = subprocess.run(push, shell=True, cwd=repo.path, capture_output=True, text=True)
+    assert pasted.returncode != 0 and "stale info" in pasted.stderr
+    assert remote.refs()["refs/heads/main"] == theirs
+
+
+def test_push_yes_pushes_the_planned_refs(repo, tmp_path):
+    remote, _ = shared_history(repo, tmp_path)
+    old_big = big_blobs(repo)
+    proc = run_clean(repo.path, "--max", LIMIT, "--yes", "--no-backup", "--push")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Pushed 3 ref(s) to origin." in proc.stdout
+    pushed = remote.refs()
+    for name in ("refs/heads/main", "refs/heads/shared", "refs/tags/v1"):
+        assert pushed[name] == repo.rev(name)
+    assert "refs/heads/experiment" not in pushed
+    reachable = remote.git("rev-list", "--objects", "--all")
+    assert old_big and not any(oid in reachable for oid in old_big)  # stored there until its gc, but unreachable
+
+
+def test_push_is_refused_when_the_remote_moved_since_the_plan(repo, tmp_path):
+    remote, collaborator = shared_history(repo, tmp_path)
+    real = shutil.which("git-filter-repo") or str(Path(sys.executable).parent / "git-filter-repo")
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    wrapper = folder / "git-filter-repo"  # the collaborator pushes while the rewrite runs
+    wrapper.write_text(f"#!/bin/sh\ncd {collaborator.path} && git checkout -q -B main origin/main && "
+                       f"echo more > more.txt && git add more.txt && git commit -q -m more && git push -q origin main"
+                       f" && cd - >/dev/null && exec {real} \"$@\"\n")
+    wrapper.chmod(0o755)
+    proc = run_clean(repo.path, "--max", LIMIT, "--yes", "--no-backup", "--backend", "filter-repo", "--push",
+                     env={"PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"})
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert "the rewrite is complete, but origin changed since the plan (refs/heads/main)" in last
+    assert remote.refs()["refs/heads/main"] == collaborator.rev("HEAD")
+    assert remote.refs()["refs/tags/v1"] != repo.rev("refs/tags/v1")  # nothing at all was pushed there

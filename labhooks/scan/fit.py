@@ -1,0 +1,151 @@
+"""Tables that fit a terminal: every row on one line at any width from 60 columns up.
+
+Each column says how it may give way: a path loses its middle (the folder's start and
+the file name stay readable), free text loses its end, an object id is cut to a shorter
+prefix (still a valid abbreviation), a figure never changes. When shrinking every column
+to its least width is not enough, whole columns go, least important first, and the
+caller says which in a footer. Nothing here knows what the table is about, so any
+command's findings can be fitted the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GAP = 2  # blanks between two columns
+
+MIDDLE, END, PREFIX, FIXED = "middle", "end", "prefix", "fixed"
+
+ELLIPSIS = "…"
+
+MORE_MARK = "  +"  # "path  +2 more": a shortened path keeps its count of further paths
+
+
+@dataclass
+class Column:
+    header: str
+    shorten: str = FIXED  # how a cell gives way: MIDDLE, END, PREFIX or FIXED
+    least: int = 0  # narrowest useful width (FIXED columns keep their natural width)
+    drop: int = 0  # 0: never dropped; otherwise dropped in rising order (1 goes first)
+    right: bool = False  # right-aligned (figures)
+    label: str = ""  # its name in the footer, when the header is blank
+
+    @property
+    def name(self) -> str:
+        return self.label or self.header
+
+
+@dataclass
+class Fitted:
+    columns: list[Column]
+    rows: list[list[str]]
+    widths: list[int]
+    dropped: list[str]  # headers of the columns left out, in table order
+
+
+def cell_width(text: str) -> int:
+    """Terminal cells ``text`` takes (wide East Asian characters take two)."""
+    if text.isascii():
+        return len(text)
+    from rich.cells import cell_len
+
+    return cell_len(text)
+
+
+def _cut(text: str, width: int, keep_end: bool) -> str:
+    """The longest start (or end) of ``text`` that takes at most ``width`` cells."""
+    if keep_end:
+        text = text[::-1]
+    out, used = [], 0
+    for ch in text:
+        used += cell_width(ch)
+        if used > width:
+            break
+        out.append(ch)
+    piece = "".join(out)
+    return piece[::-1] if keep_end else piece
+
+
+def shorten(text: str, width: int, how: str) -> str:
+    """``text`` in at most ``width`` cells, given way as ``how`` says."""
+    if cell_width(text) <= width or how == FIXED:
+        return text
+    if width <= 1:
+        return _cut(text, width, False)
+    if how == PREFIX:
+        return _cut(text, width, False)
+    if how == END:
+        return _cut(text, width - 1, False) + ELLIPSIS
+    if MORE_MARK in text:
+        head, mark, count = text.rpartition(MORE_MARK)
+        room = width - cell_width(mark + count)
+        if room >= 4:
+            return shorten(head, room, how) + mark + count
+    # Middle: the end matters more than the start (the top folder), and the file name
+    # most: it stays whole whenever a little of the start can still be shown.
+    tail = (width - 1) * 2 // 3
+    name = "/" + text.rpartition("/")[2]
+    if tail < cell_width(name) <= width - 4:
+        tail = cell_width(name)
+    return _cut(text, width - 1 - tail, False) + ELLIPSIS + _cut(text, tail, True)
+
+
+def _natural(column: Column, cells: list[str]) -> int:
+    return max([cell_width(column.header), *map(cell_width, cells)])
+
+
+def fit(columns: list[Column], rows: list[list[str]], width: int | None) -> Fitted:
+    """The columns and cells to show in ``width`` cells (None: everything, unshortened)."""
+    keep = list(range(len(columns)))
+    natural = [_natural(c, [row[i] for row in rows]) for i, c in enumerate(columns)]
+    if width is None:
+        return Fitted(columns, rows, natural, [])
+
+    def least(i: int) -> int:
+        column = columns[i]
+        if column.shorten == FIXED:
+            return natural[i]
+        return min(natural[i], max(column.least, cell_width(column.header)))
+
+    def total(widths: dict[int, int]) -> int:
+        return sum(widths.values()) + GAP * (len(widths) - 1)
+
+    droppable = sorted((i for i, c in enumerate(columns) if c.drop), key=lambda i: columns[i].drop)
+    while True:
+        floor = {i: least(i) for i in keep}
+        if total(floor) <= width or not droppable:
+            break
+        keep.remove(droppable.pop(0))
+    # The room left goes back to the columns that gave way, the most important first:
+    # those never dropped (the paths), then in falling drop order.
+    widths = dict(floor)
+    room = width - total(widths)
+    for i in sorted(keep, key=lambda i: -(columns[i].drop or len(columns) + 1)):
+        grant = min(room, natural[i] - widths[i])
+        if grant > 0:
+            widths[i] += grant
+            room -= grant
+    shown = [columns[i] for i in keep]
+    cells = [[shorten(row[i], widths[i], columns[i].shorten) for i in keep] for row in rows]
+    dropped = [c.name for i, c in enumerate(columns) if i not in keep]
+    return Fitted(shown, cells, [widths[i] for i in keep], dropped)
+
+
+def plain_lines(fitted: Fitted) -> list[str]:
+    """The fitted table as aligned text lines, header first."""
+    lines = []
+    for row in [[c.header for c in fitted.columns], *fitted.rows]:
+        cells = []
+        for cell, column, width in zip(row, fitted.columns, fitted.widths):
+            pad = " " * (width - cell_width(cell))
+            cells.append(pad + cell if column.right else cell + pad)
+        lines.append((" " * GAP).join(cells).rstrip())
+    return lines
+
+
+def dropped_note(dropped: list[str], full: str) -> str:
+    """The footer that says which columns this width left out and where they are."""
+    if not dropped:
+        return ""
+    names = ", ".join(dropped)
+    return f"not shown at this width: {names} ({full})"
