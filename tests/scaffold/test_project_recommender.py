@@ -60,7 +60,7 @@ def test_rendered_project_passes_its_own_test_suite(tmp_path):
     assert pyproject["project"]["authors"] == [{"name": 'Ada "The Countess" Lovelace'}]
     assert pyproject["tool"]["pytest"]["ini_options"]["pythonpath"] == ["src"]
     hooks = (target / ".pre-commit-config.yaml").read_text()
-    assert "id: check-large\n" in hooks and "id: check-large-push" in hooks and "rev: v" in hooks
+    assert "id: check-large\n" in hooks and "id: check-large-push" in hooks and "repo: local" in hooks
     assert "from te_recommender" in (target / "tests" / "test_recall.py").read_text()
 
     run_own_suite(target, timeout=1800)

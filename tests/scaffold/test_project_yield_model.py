@@ -66,7 +66,7 @@ def test_rendered_project_passes_its_own_test_suite(tmp_path):
     assert project["name"] == "bh-yields"
     assert project["authors"] == [{"name": 'Ada "The Countess" Lovelace'}]
     hooks = (target / ".pre-commit-config.yaml").read_text()
-    assert "id: check-large" in hooks and "id: check-large-push" in hooks and "rev: v" in hooks
+    assert "id: check-large" in hooks and "id: check-large-push" in hooks and "repo: local" in hooks
     assert "bh_yields.summary.MultirunSummaryCallback" in (target / "configs/hydra/default.yaml").read_text()
     for group in ("callbacks", "logger", "debug", "hparams_search", "trainer", "hydra/launcher"):
         assert list((target / "configs" / group).glob("*.yaml")), group
