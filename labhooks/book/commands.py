@@ -57,16 +57,12 @@ def new_minute(title, kind, author, date, slug, fmt, citekey, book_dir, dry_run)
 def new_book(directory, title, author, no_git, dry_run):
     """Start a new Quarto minutes book in DIRECTORY (new or empty)."""
     from labhooks.book import minutes
+    from labhooks.scaffold.commands import echo_written
 
     result = minutes.new_book(directory, title=title, author=author, git=not no_git, dry_run=dry_run)
-    verb = "would write" if dry_run else "wrote"
-    for rel in result.files:
-        click.echo(f"  {verb} {result.target / rel}")
+    echo_written(result, dry_run, f"Created the book in {result.target}.")
     if dry_run:
         return 0
-    click.echo(f"Created the book in {result.target}.")
-    for line in result.git.summary(result.target, result.message):
-        click.echo(line)
     if result.git.state == "inside":
         click.echo(
             "GitHub only runs workflows from the repository root: move .github/workflows/book.yml "

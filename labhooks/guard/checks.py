@@ -95,6 +95,11 @@ class Report(Record):
     def warn_size(self) -> int | None:
         return self.limits.warn_size
 
+    @property
+    def refused(self) -> bool:
+        """Whether this check stops the commit or push (exit 1)."""
+        return bool(self.errors or self.push_too_big or self.not_lfs)
+
 
 def _excluded(paths: list[str], globs: list[str]) -> bool:
     if not globs or not paths:

@@ -116,7 +116,7 @@ def _check(argv: list[str] | None, store_listing: StoreListing | None) -> int:
         report.errors = [f for f in report.errors if f.oid not in allowed]
         report.baseline = baseline
     print_report(report)
-    return EXIT_FINDINGS if report.errors or report.push_too_big or report.not_lfs else 0
+    return EXIT_FINDINGS if report.refused else 0
 
 
 def limits(max_option: str | None, warn_option: str | None, settings: dict[str, str] | None = None,

@@ -13,6 +13,10 @@ from labhooks.guard.checks import Finding, Report
 from labhooks.sizes import format_size, git_size_arg
 from labhooks.text import printable
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 
 def _describe(finding: Finding, with_commit: bool) -> str:
     paths = ", ".join(printable(p) for p in finding.paths)
@@ -53,31 +57,26 @@ def print_report(report: Report) -> None:
     if report.errors:
         print(f"labhooks: {len(report.errors)} blob(s) of {format_size(report.max_size)} or more {where} "
               f"({rule_words(report)}):", file=out)
-        for finding in report.errors:
-            print(_describe(finding, with_commit), file=out)
-            print(f"    fix: {fix_line(report, finding)}", file=out)
+        _list(report.errors, with_commit, lambda finding: fix_line(report, finding))
     if report.warnings:
         warned_by = ""
         if forge is not None and forge.file_warning:
             warned_by = f"; {forge.name} warns from {format_size(forge.file_warning)}"
         print(f"labhooks: warning: {len(report.warnings)} blob(s) of {format_size(report.warn_size)} or more "
               f"{where}{warned_by}:", file=out)
-        for finding in report.warnings:
-            print(_describe(finding, with_commit), file=out)
+        _list(report.warnings, with_commit)
     if report.baselined:
         print(f"labhooks: note: {len(report.baselined)} blob(s) over the limit allowed by the baseline "
               f"{printable(report.baseline or '')} (they were there before; no new ones are)", file=sys.stderr)
     if report.not_lfs:
         print(f"labhooks: {len(report.not_lfs)} file(s) that .gitattributes stores through Git LFS "
               "(filter=lfs) are staged as raw content, not as LFS pointers:", file=out)
-        for finding in report.not_lfs:
-            print(_describe(finding, False), file=out)
-            print(f"    fix: git lfs install && git add --renormalize -- {shell_word(finding.paths[0])}", file=out)
+        _list(report.not_lfs, False,
+              lambda finding: f"git lfs install && git add --renormalize -- {shell_word(finding.paths[0])}")
     if report.excluded:
         print(f"labhooks: note: --exclude let through {len(report.excluded)} blob(s) that {forge.name} "
               f"refuses ({format_size(forge.file_limit)} or more): the push will still fail there:", file=out)
-        for finding in report.excluded:
-            print(_describe(finding, with_commit), file=out)
+        _list(report.excluded, with_commit)
     if report.push_too_big:
         print(f"labhooks: this push comes to about {format_size(report.push_bytes)} (the size its objects "
               f"take in the store), and {forge.name} refuses a push of {format_size(forge.push_limit)} or "
@@ -94,8 +93,16 @@ def print_report(report: Report) -> None:
     if report.unreachable:
         print(f"labhooks: note: {report.unreachable} big blob(s) sit in the object store unreachable from "
               "any ref (no push sends them; `git gc --prune=now` deletes them)", file=sys.stderr)
-    if not report.errors and not report.push_too_big and not report.not_lfs and report.mode != "commit":
+    if not report.refused and report.mode != "commit":
         print(summary_line(report), file=out)
+
+
+def _list(findings: list[Finding], with_commit: bool, fix: Callable[[Finding], str] | None = None) -> None:
+    """One line per finding, each followed by its own fix when there is one."""
+    for finding in findings:
+        print(_describe(finding, with_commit))
+        if fix is not None:
+            print(f"    fix: {fix(finding)}")
 
 
 def summary_line(report: Report) -> str:

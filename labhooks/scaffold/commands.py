@@ -8,6 +8,18 @@ import click
 from labhooks.scaffold import paper, projects
 
 
+def echo_written(result, dry_run: bool, created: str) -> None:
+    """The one report of new-book, new-paper and new-project: every file written (or that
+    would be), then, when written, ``created`` and what happened in git."""
+    verb = "would write" if dry_run else "wrote"
+    for rel in result.files:
+        click.echo(f"  {verb} {result.target / rel}")
+    if not dry_run:
+        click.echo(created)
+        for line in result.git.summary(result.target, result.message):
+            click.echo(line)
+
+
 class _ListsTemplates(click.Command):
     """new-project's --help ends with the starter projects it can make."""
 
@@ -34,13 +46,8 @@ def new_project(template, directory, name, author, list_only, no_git, dry_run):
         raise click.UsageError("give TEMPLATE and DIRECTORY (see --list for templates)")
     result = projects.new_project(template, directory, name=name, author=author,
                                   git=not no_git, dry_run=dry_run)
-    verb = "would write" if dry_run else "wrote"
-    for rel in result.files:
-        click.echo(f"  {verb} {result.target / rel}")
+    echo_written(result, dry_run, f"Created {template} project in {result.target} ({len(result.files)} files).")
     if not dry_run:
-        click.echo(f"Created {template} project in {result.target} ({len(result.files)} files).")
-        for line in result.git.summary(result.target, result.message):
-            click.echo(line)
         click.echo(f"Then: cd {shlex.quote(str(result.target))} and follow README.md "
                    "to install and run its tests.")
     return 0
@@ -59,14 +66,9 @@ def new_paper(directory, title, author, github, no_git, dry_run):
     result = paper.new_paper(
         directory, title=title, author=author, github=github, git=not no_git, dry_run=dry_run
     )
-    verb = "would write" if dry_run else "wrote"
-    for rel in result.files:
-        click.echo(f"  {verb} {result.target / rel}")
+    echo_written(result, dry_run, f"Created showyourwork paper in {result.target} ({len(result.files)} files).")
     if dry_run:
         return 0
-    click.echo(f"Created showyourwork paper in {result.target} ({len(result.files)} files).")
-    for line in result.git.summary(result.target, result.message):
-        click.echo(line)
     if result.remote:
         click.echo(f"git: origin is {result.remote} (nothing pushed).")
     click.echo(f"Then: cd {shlex.quote(str(result.target))} and follow README.md to install and build the paper.")
