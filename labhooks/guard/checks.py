@@ -386,7 +386,7 @@ def _check_revisions(report: Report, revs: list[str], excludes: list[str]) -> No
         report.push_too_big = query.disk_bytes is not None and reaches(query.disk_bytes, push_limit)
     if not query.blobs:
         return
-    origins = find_blob_origins([b.oid for b in query.blobs], [*revs, "--root"])
+    origins = find_blob_origins([b.oid for b in query.blobs], revs)
     findings = []
     for blob in query.blobs:
         origin = origins.get(blob.oid)
@@ -419,7 +419,7 @@ def check_all(limits: Limits, excludes: list[str], listing: StoreListing | None 
     sizes = {b.oid: b.size or 0 for b in candidates}  # a store listing sizes every object
     # One log walk confirms reachability and finds paths and the introducing commit:
     # a blob in any commit's tree shows up as added or modified in some commit's diff.
-    origins = find_blob_origins(sizes, ["--all", "--root"])
+    origins = find_blob_origins(sizes, ["--all"])
     findings = [Finding(oid, sizes[oid], o.paths, o.commit) for oid, o in origins.items()]
     leftovers = [oid for oid in sizes if oid not in origins]
     if leftovers:
