@@ -92,4 +92,4 @@ class ContrastivePretrainer(L.LightningModule):
 
     def configure_optimizers(self):
         params = [p for m in (self.net.graph, self.net.smiles, self.heads) for p in m.parameters()]
-        return torch.optim.AdamW(params, lr=self.lr)
+        return torch.optim.AdamW(params, lr=self.lr, fused=True)

@@ -26,12 +26,33 @@ class MoleculeGraphEncoder(nn.Module):
     def forward(self, graphs) -> torch.Tensor:
         h0 = self.embed(graphs.x)
         h, state = h0, h0.unsqueeze(0)
+        # Bond feature vectors take few distinct values (8 in Buchwald-Hartwig's 1400
+        # bonds), so the edge network's weights are computed once per kind of bond.
+        kinds, kind_of_edge = torch.unique(graphs.edge_attr, dim=0, return_inverse=True)
         for _ in range(self.steps):
-            message = F.relu(self.conv(h, graphs.edge_index, graphs.edge_attr))
+            message = F.relu(edge_conditioned_conv(self.conv, h, graphs.edge_index, kinds, kind_of_edge))
             out, state = self.gru(message.unsqueeze(0), state)
             h = out.squeeze(0)
         pooled = self.readout(torch.cat([h0, h], dim=1), graphs.batch, dim_size=graphs.num_graphs)
         return self.project(pooled)
+
+
+def edge_conditioned_conv(conv, h, edge_index, kinds, kind_of_edge) -> torch.Tensor:
+    """``conv(h, edge_index, edge_attr)`` of an ``NNConv(aggr="add", root_weight=False)``,
+    where ``edge_attr == kinds[kind_of_edge]``, computed once per distinct bond kind.
+
+    NNConv builds an (in x out) weight matrix for every edge from its features and
+    multiplies each source node by its own copy: for Buchwald-Hartwig batches that is
+    1400 matrices of 64x64 and most of an epoch's time. With k kinds of bond, the k
+    matrices are applied to every node at once and each edge picks its row.
+    """
+    n_kinds, width = len(kinds), conv.out_channels
+    weights = conv.nn(kinds).view(n_kinds, conv.in_channels, width).permute(1, 0, 2)
+    per_kind = (h @ weights.reshape(conv.in_channels, n_kinds * width)).view(len(h), n_kinds, width)
+    source, target = edge_index
+    messages = per_kind[source, kind_of_edge]
+    out = h.new_zeros(len(h), width).index_add_(0, target, messages)
+    return out if conv.bias is None else out + conv.bias
 
 
 class ReactionGraphEncoder(nn.Module):
