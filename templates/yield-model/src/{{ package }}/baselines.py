@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .featurization import morgan_fingerprint, split_reaction
+from .progress import progress, track
 from .uncertainty import YIELD_RANGE, Predictions
 
 
@@ -80,10 +81,14 @@ class RandomForestBaseline:
     """Not a Lightning module: ``fit`` and ``predict`` take the data module's split."""
 
     def __init__(self, features="morgan", radius=2, n_bits=1024, n_estimators=500, max_features=0.33,
-                 min_samples_leaf=1, n_jobs=-1, seed=0):
+                 min_samples_leaf=1, n_jobs=None, seed=0):
+        from .cores import available_cores
+
         self.features = ComponentFeatures(features, radius, n_bits)
-        self.forest_args = dict(n_estimators=n_estimators, max_features=max_features,
-                                min_samples_leaf=min_samples_leaf, n_jobs=n_jobs, random_state=seed)
+        self.n_estimators = int(n_estimators)
+        # trees are independent: one per core this process may use, never more
+        self.forest_args = dict(max_features=max_features, min_samples_leaf=min_samples_leaf,
+                                n_jobs=int(n_jobs or available_cores()), random_state=seed)
 
     def fit(self, datamodule) -> "RandomForestBaseline":
         from sklearn.ensemble import RandomForestRegressor
@@ -91,8 +96,16 @@ class RandomForestBaseline:
         train = datamodule.load().train
         self.features.roles = datamodule.roles
         self.features.fit(train)
-        self.forest = RandomForestRegressor(**self.forest_args)
-        self.forest.fit(self.features.transform(train), train["yield"].to_numpy(dtype=float))
+        x, y = self.features.transform(train), train["yield"].to_numpy(dtype=float)
+        # Grown a tenth at a time (warm_start) to show progress: scikit-learn draws each
+        # new tree's seed as a single fit of all trees would, so the forest is the same.
+        self.forest = RandomForestRegressor(n_estimators=0, warm_start=True, **self.forest_args)
+        chunk = max(1, -(-self.n_estimators // 10))
+        with progress("random forest fit", self.n_estimators, "trees") as bar:
+            while self.forest.n_estimators < self.n_estimators:
+                before = self.forest.n_estimators
+                self.forest.set_params(n_estimators=min(self.n_estimators, before + chunk)).fit(x, y)
+                bar.advance(self.forest.n_estimators - before)
         return self
 
     @property
@@ -102,6 +115,6 @@ class RandomForestBaseline:
     def predict(self, frame) -> Predictions:
         """Mean and spread of the trees: prediction and (epistemic) variance."""
         x = self.features.transform(frame)
-        per_tree = np.stack([tree.predict(x) for tree in self.forest.estimators_])
+        per_tree = np.stack([tree.predict(x) for tree in track(self.forest.estimators_, "random forest predict", "trees")])
         return Predictions(mean=np.clip(per_tree.mean(0), *YIELD_RANGE), epistemic=per_tree.var(0),
                            aleatoric=np.zeros(len(frame)))

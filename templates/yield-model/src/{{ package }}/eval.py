@@ -53,7 +53,7 @@ def run(cfg: DictConfig) -> dict:
     split, p = datamodule.load(), datamodule.prepared
     samples = int(cfg.mc_samples if cfg.mc_samples is not None else model.hparams.mc_samples)
     predictions = mc_dropout_predict(model.net, datamodule.test_dataloader(), samples=samples,
-                                     y_mean=p.y_mean, y_std=p.y_std)
+                                     y_mean=p.y_mean, y_std=p.y_std, description="MC-dropout on test")
     extra = {"checkpoint": str(cfg.ckpt_path), "data": datamodule.name, "split": split.name, "mc_samples": samples}
     metrics = write_run_outputs(cfg.paths.output_dir, split.test["rxn"], split.test["yield"].to_numpy(),
                                 predictions, extra)

@@ -234,8 +234,13 @@ def featurize_reactions(
             table.atom_dim, table.bond_dim = stored["atom_dim"], stored["bond_dim"]
             table.elements = tuple(stored["elements"])
             return table
-    table.graphs = [featurizer.graph(m) for m in table.molecules]
-    table.fingerprints = np.stack([morgan_fingerprint(m, radius, n_bits) for m in table.molecules])
+    from .progress import track
+
+    graphs, fingerprints = [], []
+    for molecule in track(table.molecules, "featurize molecules", "molecules"):
+        graphs.append(featurizer.graph(molecule))
+        fingerprints.append(morgan_fingerprint(molecule, radius, n_bits))
+    table.graphs, table.fingerprints = graphs, np.stack(fingerprints)
     table.atom_dim, table.bond_dim = featurizer.atom_dim, featurizer.bond_dim
     table.elements = featurizer.elements
     if cache_file is not None:

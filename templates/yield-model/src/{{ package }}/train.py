@@ -78,9 +78,12 @@ def fit_lightning(cfg: DictConfig, model, datamodule, out_dir: Path):
     extra = {"n_parameters": int(sum(p.numel() for p in model.parameters()))}
     if cfg.get("pretrain") and cfg.get("pretrain_epochs"):
         pretrainer = hydra.utils.instantiate(cfg.pretrain)(net=model.net)
+        # the same progress bar as the fit (a fresh one: a callback belongs to one trainer)
+        bar = (cfg.get("callbacks") or {}).get("rich_progress_bar")
         t0 = time.perf_counter()
         hydra.utils.instantiate(
-            cfg.trainer, max_epochs=int(cfg.pretrain_epochs), max_time=None, callbacks=[], logger=False,
+            cfg.trainer, max_epochs=int(cfg.pretrain_epochs), max_time=None,
+            callbacks=[hydra.utils.instantiate(bar)] if bar else [], logger=False,
             enable_checkpointing=False, default_root_dir=str(out_dir / "pretrain"),
         ).fit(pretrainer, train_dataloaders=datamodule.train_dataloader())
         extra["pretrain_seconds"] = time.perf_counter() - t0
@@ -102,7 +105,7 @@ def fit_lightning(cfg: DictConfig, model, datamodule, out_dir: Path):
 
     def predict(which):
         return mc_dropout_predict(model.net, loaders[which](), samples=samples, y_mean=p.y_mean, y_std=p.y_std,
-                                  device=model.device)
+                                  device=model.device, description=f"MC-dropout on {which}")
 
     t0 = time.perf_counter()
     predictions, calibration = predict_and_calibrate(predict, datamodule, cfg.calibrate)

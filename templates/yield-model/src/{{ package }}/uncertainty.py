@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .progress import progress
+
 YIELD_RANGE = (0.0, 100.0)
 
 
@@ -26,7 +28,8 @@ def _to_device(batch, device):
 
 
 @torch.no_grad()
-def mc_dropout_predict(net, loader, *, samples: int, y_mean: float, y_std: float, device="cpu") -> Predictions:
+def mc_dropout_predict(net, loader, *, samples: int, y_mean: float, y_std: float, device="cpu",
+                       description: str = "MC-dropout") -> Predictions:
     """``samples`` passes with dropout active; ``samples <= 1`` gives one deterministic pass.
 
     The model has no batch-norm, so train mode only switches dropout on.
@@ -38,17 +41,19 @@ def mc_dropout_predict(net, loader, *, samples: int, y_mean: float, y_std: float
     passes = max(1, samples)
     means, epistemic, aleatoric = [], [], []
     try:
-        for batch in loader:
-            batch = _to_device(batch, device)
-            mus, variances = [], []
-            for _ in range(passes):
-                mu, log_var, _ = net(batch)
-                mus.append(mu)
-                variances.append(torch.exp(log_var) if log_var is not None else torch.zeros_like(mu))
-            mus = torch.stack(mus)
-            means.append(mus.mean(0))
-            epistemic.append(mus.var(0, unbiased=False))
-            aleatoric.append(torch.stack(variances).mean(0))
+        with progress(description, len(loader) * passes, "batch passes") as bar:
+            for batch in loader:
+                batch = _to_device(batch, device)
+                mus, variances = [], []
+                for _ in range(passes):
+                    mu, log_var, _ = net(batch)
+                    mus.append(mu)
+                    variances.append(torch.exp(log_var) if log_var is not None else torch.zeros_like(mu))
+                    bar.advance()
+                mus = torch.stack(mus)
+                means.append(mus.mean(0))
+                epistemic.append(mus.var(0, unbiased=False))
+                aleatoric.append(torch.stack(variances).mean(0))
     finally:
         net.train(was_training)
     mean = torch.cat(means).double().cpu().numpy() * y_std + y_mean
