@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -88,6 +89,45 @@ def labhooks(*args: str, cwd: Path | str | None = None, input: bytes | str | Non
         proc.stdout = proc.stdout.decode("utf-8", "replace")
     proc.stderr = proc.stderr.decode("utf-8", "replace")
     return proc
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
+
+
+def in_terminal(repo: Repo, columns: int, *args: str, env: dict | None = None, returncodes=(0,)) -> str:
+    """``labhooks ARGS`` with stdout on a real pseudo-terminal ``columns`` wide (an empty
+    NO_COLOR or COLUMNS in ``env`` counts as unset, for Python and rich alike); what the
+    terminal showed, without colours."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+    import threading
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+    done: dict = {}
+    environment = {"COLUMNS": str(columns), "TERM": "xterm-256color", **(env or {})}
+
+    def run() -> None:
+        done["proc"] = labhooks(*args, cwd=repo.path, env=environment, stdout=slave, timeout=120)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    chunks = []
+    try:
+        # read while it writes: a terminal holds only a few KiB before the writer blocks
+        while worker.is_alive() or select.select([master], [], [], 0)[0]:
+            if select.select([master], [], [], 0.05)[0]:
+                chunks.append(os.read(master, 65536))
+    finally:
+        worker.join()
+        os.close(slave)
+        os.close(master)
+    proc = done["proc"]
+    assert proc.returncode in returncodes, proc.stderr
+    return _ANSI.sub("", b"".join(chunks).decode("utf-8")).replace("\r\n", "\n")
 
 
 def text(proc: subprocess.CompletedProcess) -> str:

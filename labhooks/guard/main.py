@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                         help="allow blobs whose every path matches GLOB (on the full path or the "
                         "file name; '*' crosses '/'); repeatable")
+    parser.add_argument("--wide", action="store_true",
+                        help="on a terminal too, show every path and id whole instead of fitting each "
+                        "finding to one line (output that is not a terminal is never fitted)")
     return parser
 
 
@@ -115,7 +118,7 @@ def _check(argv: list[str] | None, store_listing: StoreListing | None) -> int:
         report.baselined = [f for f in report.errors if f.oid in allowed]
         report.errors = [f for f in report.errors if f.oid not in allowed]
         report.baseline = baseline
-    print_report(report)
+    print_report(report, wide=args.wide)
     return EXIT_FINDINGS if report.refused else 0
 
 

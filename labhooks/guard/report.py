@@ -7,8 +7,10 @@ labhooks cannot be found.
 
 from __future__ import annotations
 
+import re
 import sys
 
+from labhooks import fit
 from labhooks.guard.checks import Finding, Report
 from labhooks.sizes import format_size, git_size_arg
 from labhooks.text import printable
@@ -42,10 +44,43 @@ def rule_words(report: Report) -> str:
     return f"{words}; {report.forge_why}" if report.forge_why else words
 
 
-def print_report(report: Report) -> None:
+def print_report(report: Report, wide: bool = False) -> None:
+    """The report on stdout (notes on stderr). On a terminal every finding is one line
+    of the terminal's width and prose is folded to it; ``wide``, or output that is not a
+    terminal (a pipe, pre-commit, a CI log), gets every path and id whole."""
     if report.mode == "pre-receive":
         _print_server_report(report)
         return
+    width = None if wide else fit.terminal_width(sys.stdout)
+    if width is None:
+        _print_findings(report, None)
+        return
+    import contextlib
+    import io
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        _print_findings(report, width)
+    for line in buffer.getvalue().splitlines():
+        print("\n".join(_fold(line, width)))
+
+
+# A command the report gives to paste: after "fix: " or a colon, up to a remark in
+# "   (...)" or the end of the line. Folding never breaks one across lines.
+_COMMAND = re.compile(r"(?:^|: )((?:git|labhooks) .*?)(?=   \(|$)")
+
+
+def _fold(line: str, width: int) -> list[str]:
+    """An already fitted line as it is, a longer one folded at its blanks."""
+    if fit.cell_width(line) <= width:
+        return [line]
+    body = line.lstrip(" ")
+    indent = line[:len(line) - len(body)]
+    command = _COMMAND.search(body)
+    return fit.fold(body, width, indent, keep=command.group(1) if command else "", later=indent + "  ")
+
+
+def _print_findings(report: Report, width: int | None) -> None:
     out = sys.stdout
     with_commit = report.mode != "commit"
     where = {
@@ -57,14 +92,14 @@ def print_report(report: Report) -> None:
     if report.errors:
         print(f"labhooks: {len(report.errors)} blob(s) of {format_size(report.max_size)} or more {where} "
               f"({rule_words(report)}):", file=out)
-        _list(report.errors, with_commit, lambda finding: fix_line(report, finding))
+        _list(report.errors, with_commit, lambda finding: fix_line(report, finding), width=width)
     if report.warnings:
         warned_by = ""
         if forge is not None and forge.file_warning:
             warned_by = f"; {forge.name} warns from {format_size(forge.file_warning)}"
         print(f"labhooks: warning: {len(report.warnings)} blob(s) of {format_size(report.warn_size)} or more "
               f"{where}{warned_by}:", file=out)
-        _list(report.warnings, with_commit)
+        _list(report.warnings, with_commit, width=width)
     if report.baselined:
         print(f"labhooks: note: {len(report.baselined)} blob(s) over the limit allowed by the baseline "
               f"{printable(report.baseline or '')} (they were there before; no new ones are)", file=sys.stderr)
@@ -72,11 +107,12 @@ def print_report(report: Report) -> None:
         print(f"labhooks: {len(report.not_lfs)} file(s) that .gitattributes stores through Git LFS "
               "(filter=lfs) are staged as raw content, not as LFS pointers:", file=out)
         _list(report.not_lfs, False,
-              lambda finding: f"git lfs install && git add --renormalize -- {shell_word(finding.paths[0])}")
+              lambda finding: f"git lfs install && git add --renormalize -- {shell_word(finding.paths[0])}",
+              width=width)
     if report.excluded:
         print(f"labhooks: note: --exclude let through {len(report.excluded)} blob(s) that {forge.name} "
               f"refuses ({format_size(forge.file_limit)} or more): the push will still fail there:", file=out)
-        _list(report.excluded, with_commit)
+        _list(report.excluded, with_commit, width=width)
     if report.push_too_big:
         print(f"labhooks: this push comes to about {format_size(report.push_bytes)} (the size its objects "
               f"take in the store), and {forge.name} refuses a push of {format_size(forge.push_limit)} or "
@@ -97,12 +133,42 @@ def print_report(report: Report) -> None:
         print(summary_line(report), file=out)
 
 
-def _list(findings: list[Finding], with_commit: bool, fix: Callable[[Finding], str] | None = None) -> None:
-    """One line per finding, each followed by its own fix when there is one."""
-    for finding in findings:
-        print(_describe(finding, with_commit))
+def _list(findings: list[Finding], with_commit: bool, fix: Callable[[Finding], str] | None = None,
+          width: int | None = None) -> None:
+    """One line per finding, each followed by its own fix when there is one; fitted to
+    ``width`` as one table, so that sizes line up and paths give way in the middle."""
+    if width is None:
+        rows = [_describe(finding, with_commit) for finding in findings]
+    else:
+        rows = _fitted_rows(findings, with_commit, width)
+    for finding, row in zip(findings, rows):
+        print(row)
         if fix is not None:
             print(f"    fix: {fix(finding)}")
+
+
+# A finding's columns on a terminal: the path gives way in the middle (its file name
+# stays), the size never changes, the commit note loses its end first (its id stays).
+_FINDING_COLUMNS = [
+    fit.Column("", fit.MIDDLE, least=20, label="path"),
+    fit.Column("", right=True, label="size"),
+    fit.Column("", fit.END, least=26, drop=1, label="commit"),  # "(introduced in " + a 10-digit id
+]
+_INDENT = "  "
+
+
+def _fitted_rows(findings: list[Finding], with_commit: bool, width: int) -> list[str]:
+    rows = []
+    for finding in findings:
+        paths = [printable(p) for p in finding.paths]
+        shown = paths[0] if len(paths) == 1 else f"{paths[0]}{fit.MORE_MARK}{len(paths) - 1} more"
+        row = [shown, format_size(finding.size)]
+        if with_commit:
+            row.append(_describe(finding, True).rpartition(f"  {format_size(finding.size)}  ")[2])
+        rows.append(row)
+    columns = _FINDING_COLUMNS[:3 if with_commit else 2]
+    fitted = fit.fit(columns, rows, width - len(_INDENT))
+    return [_INDENT + line for line in fit.plain_lines(fitted)[1:]]
 
 
 def summary_line(report: Report) -> str:

@@ -8,7 +8,7 @@ import sys
 from dataclasses import asdict
 
 from labhooks.errors import LabhooksError
-from labhooks.scan.fit import (
+from labhooks.fit import (
     END,
     GAP,
     MIDDLE,
@@ -18,7 +18,9 @@ from labhooks.scan.fit import (
     Fitted,
     dropped_note,
     fit,
+    fold,
     plain_lines,
+    terminal_width,
 )
 from labhooks.scan.records import (
     SCHEMA_VERSION,
@@ -264,22 +266,8 @@ def _table(result: ScanResult, width: int | None, bars: bool, full: bool) -> tup
     return title, fit(columns, rows, width)
 
 
-def terminal_width(stream) -> int | None:
-    """The width to fit tables to: the terminal's (COLUMNS first), None when not a terminal."""
-    if not (hasattr(stream, "isatty") and stream.isatty()):
-        return None
-    import shutil
-
-    return shutil.get_terminal_size().columns
-
-
 def _wrapped(text: str, width: int | None) -> str:
-    if width is None:
-        return text
-    import textwrap
-
-    return "\n".join(textwrap.fill(line, width, break_long_words=True, break_on_hyphens=False)
-                     for line in text.splitlines())
+    return "\n".join(folded for line in text.splitlines() for folded in fold(line, width))
 
 
 def render_plain(result: ScanResult, width: int | None = None, full: bool = False) -> str:

@@ -4,28 +4,20 @@ check-large and clean-large."""
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-import pty
 import re
-import select
 import shutil
-import struct
 import subprocess
-import termios
-import threading
 from html.parser import HTMLParser
 
 import pytest
-from helpers import MiB, Repo, labhooks
+from helpers import MiB, Repo, in_terminal, labhooks
 
-from labhooks.scan.fit import ELLIPSIS
+from labhooks.fit import ELLIPSIS
 from labhooks.sizes import format_size
 
 LONG_DIR = "data/experiments/2024-spring/run-with-a-rather-long-name/checkpoints"
 TOP_PATH = f"{LONG_DIR}/weights.bin"
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 
 
 def commit_on(repo: Repo, message: str, date: str, author: str = "Lab Tester <tester@lab.invalid>") -> str:
@@ -64,34 +56,6 @@ def scan_json(repo: Repo, *args: str) -> tuple[list[dict], dict]:
 
 
 # -- tables under a pseudo-terminal ------------------------------------------------------
-
-
-def in_terminal(repo: Repo, columns: int, *args: str, env: dict | None = None) -> str:
-    """``labhooks ARGS`` with stdout on a real pseudo-terminal ``columns`` wide (an empty
-    NO_COLOR or COLUMNS in ``env`` counts as unset, for Python and rich alike)."""
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
-    done: dict = {}
-    environment = {"COLUMNS": str(columns), "TERM": "xterm-256color", **(env or {})}
-
-    def run() -> None:
-        done["proc"] = labhooks(*args, cwd=repo.path, env=environment, stdout=slave, timeout=120)
-
-    worker = threading.Thread(target=run)
-    worker.start()
-    chunks = []
-    try:
-        # read while it writes: a terminal holds only a few KiB before the writer blocks
-        while worker.is_alive() or select.select([master], [], [], 0)[0]:
-            if select.select([master], [], [], 0.05)[0]:
-                chunks.append(os.read(master, 65536))
-    finally:
-        worker.join()
-        os.close(slave)
-        os.close(master)
-    proc = done["proc"]
-    assert proc.returncode == 0, proc.stderr
-    return _ANSI.sub("", b"".join(chunks).decode("utf-8")).replace("\r\n", "\n")
 
 
 def _cells(line: str) -> int:

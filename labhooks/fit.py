@@ -1,11 +1,15 @@
-"""Tables that fit a terminal: every row on one line at any width from 60 columns up.
+"""Text that fits a terminal: every row on one line at any width from 60 columns up.
 
 Each column says how it may give way: a path loses its middle (the folder's start and
 the file name stay readable), free text loses its end, an object id is cut to a shorter
 prefix (still a valid abbreviation), a figure never changes. When shrinking every column
 to its least width is not enough, whole columns go, least important first, and the
-caller says which in a footer. Nothing here knows what the table is about, so any
-command's findings can be fitted the same way.
+caller says which in a footer. Nothing here knows what the table is about: scan's
+tables, check-large's findings and clean-large's plan are fitted by the same code.
+
+Standard library only, and nothing imported until a terminal asks for it: the guard
+imports this module on the hook path. Output that is not a terminal is never fitted
+(a pipe or a CI log keeps every value whole).
 """
 
 from __future__ import annotations
@@ -44,12 +48,115 @@ class Fitted:
 
 
 def cell_width(text: str) -> int:
-    """Terminal cells ``text`` takes (wide East Asian characters take two)."""
+    """Terminal cells ``text`` takes: wide East Asian characters take two, combining
+    marks and zero-width characters none."""
     if text.isascii():
         return len(text)
-    from rich.cells import cell_len
+    import unicodedata
 
-    return cell_len(text)
+    width = 0
+    for ch in text:
+        if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+            continue
+        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return width
+
+
+def terminal_width(stream) -> int | None:
+    """The width to fit output to: the terminal's (COLUMNS first), None when ``stream``
+    is not a terminal, so that pipes and logs get every value whole."""
+    if not (hasattr(stream, "isatty") and stream.isatty()):
+        return None
+    import shutil
+
+    return shutil.get_terminal_size().columns
+
+
+def fold(text: str, width: int | None, indent: str = "", keep: str = "", later: str | None = None) -> list[str]:
+    """``text`` as lines of at most ``width`` cells (None: one line, as it is).
+
+    Words are never cut. ``keep`` is a command to paste: it is never shortened, and when
+    it does not fit after the words before it, it starts a line of its own, broken
+    between shell words with a trailing backslash, so that the lines pasted together
+    still run exactly it; only one word longer than the terminal (a long quoted path)
+    makes a line wider than the terminal. Words after the command that need lines of
+    their own become a shell comment (``# ...``), so pasting them too runs nothing more.
+    ``later``: the indent of the lines after the first (default ``indent``).
+    """
+    if width is None:
+        return [indent + text]
+    later = indent if later is None else later
+    if not keep or keep not in text:
+        return _wrap(text, width, indent, later)
+    before, _, after = text.partition(keep)
+    lines = _wrap(before.rstrip(), width, indent, later) if before.strip() else []
+    # the command goes on after the words before it, and breaks only where it must
+    lines += command_lines(keep, width, lines.pop() if lines else indent, later + "  ")
+    after = after.strip()
+    if after:
+        if cell_width(f"{lines[-1]}   {after}") <= width:
+            lines[-1] += "   " + after
+        else:
+            lines += _wrap(after, width, later + "# ", later + "# ")
+    return lines
+
+
+def command_lines(command: str, width: int, start: str = "", later: str = "  ") -> list[str]:
+    """``command`` in lines of at most ``width`` cells where its words allow, each but
+    the last ending in a backslash: pasted together, they are the same command.
+    ``start``: what the first line holds before it (an indent, or words)."""
+    lines: list[str] = []
+    line = start
+    for word in shell_words(command):
+        if line.strip() and cell_width(f"{line} {word} \\") > width:
+            lines.append(line + " \\")
+            line = later + word
+        else:
+            line = f"{line} {word}" if line.strip() else line + word
+    return [*lines, line]
+
+
+def shell_words(command: str) -> list[str]:
+    """``command`` split at the blanks a shell splits at (outside '...', "..." and
+    $'...'), each word kept exactly as written."""
+    words, word, quote, i = [], "", "", 0
+    while i < len(command):
+        ch = command[i]
+        if quote:
+            word += ch
+            if ch == "\\" and quote != "'" and i + 1 < len(command):
+                word += command[i + 1]
+                i += 1
+            elif ch == quote[-1]:
+                quote = ""
+        elif ch == " ":
+            if word:
+                words.append(word)
+            word = ""
+        elif ch == "\\" and i + 1 < len(command):
+            word += command[i:i + 2]
+            i += 1
+        elif ch in "'\"":
+            quote = "$'" if ch == "'" and word.endswith("$") else ch
+            word += ch
+        else:
+            word += ch
+        i += 1
+    return [*words, word] if word else words
+
+
+def _wrap(text: str, width: int, indent: str, later: str) -> list[str]:
+    import textwrap
+
+    # textwrap counts characters, not cells: where wide characters make a line too wide,
+    # wrap again a little narrower
+    lines: list[str] = []
+    for limit in range(max(width, 10), 9, -1):
+        lines = textwrap.wrap(text, limit, initial_indent=indent, subsequent_indent=later,
+                              break_long_words=False, break_on_hyphens=False)
+        if all(cell_width(line) <= width or " " not in line.strip() for line in lines):
+            break
+    return lines or [indent]
 
 
 def _cut(text: str, width: int, keep_end: bool) -> str:
