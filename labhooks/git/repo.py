@@ -82,6 +82,18 @@ def config_pattern(keys) -> str:
     return "^(" + "|".join(key.replace(".", r"\.").replace("*", ".*") for key in keys) + ")$"
 
 
+def config_values(pattern: str, cwd=None) -> dict[str, str]:
+    """The ``git config`` values whose keys match ``pattern`` (none outside a repository),
+    from one git process; the last value wins, as in git. Keys as git prints them:
+    section and name lower-cased, a subsection (a remote's name) as written."""
+    proc = run_git(["config", "--get-regexp", pattern], cwd, check=False)
+    values = {}
+    for line in proc.stdout.splitlines():
+        key, _, value = line.partition(" ")
+        values[key] = value.strip()
+    return values
+
+
 def is_partial_clone(cwd=None) -> bool:
     """True when objects may be missing locally and git would fetch them on demand."""
     proc = run_git(

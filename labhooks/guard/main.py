@@ -6,7 +6,7 @@ import sys
 
 from labhooks import forges
 from labhooks.errors import EXIT_FINDINGS, LabhooksError, run
-from labhooks.git.process import run_git
+from labhooks.git.repo import config_values
 from labhooks.git.store import StoreListing
 from labhooks.guard.checks import Limits, check_all, check_pre_receive, check_push, check_staged
 from labhooks.guard.report import print_report
@@ -218,12 +218,7 @@ def configured_settings() -> dict[str, str]:
     """The guard's settings and the remotes' URLs in the repository we are in (none
     outside one), from one git process; the last value wins, as in git. Keys as git
     prints them: section and name lower-cased, a remote's name as written."""
-    proc = run_git(["config", "--get-regexp", SETTINGS_PATTERN], check=False)
-    settings = {}
-    for line in proc.stdout.splitlines():
-        key, _, value = line.partition(" ")
-        settings[key] = value.strip()
-    return settings
+    return config_values(SETTINGS_PATTERN)
 
 
 if __name__ == "__main__":

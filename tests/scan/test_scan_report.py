@@ -311,3 +311,60 @@ def test_a_blob_of_exactly_size_is_over_size_for_all_three(lab):
     _, planned = _clean_plan(lab, "1M")
     assert len([line for line in planned if "  exact.bin  added in " in line]) == 1
     assert len(planned) == len(blobs) == summary["over_max"]["blobs"]
+
+
+# -- the repository's size against its forge ---------------------------------------------
+
+FORGE_REMOTES = [
+    pytest.param({}, "github", "no remote on a forge labhooks knows", id="no-remote"),
+    pytest.param({"remote.origin.url": "git@github.com:lab/project.git"}, "github", "remote origin is github.com",
+                 id="github"),
+    pytest.param({"remote.origin.url": "https://gitlab.com/lab/project.git"}, "gitlab",
+                 "remote origin is gitlab.com", id="gitlab"),
+    pytest.param({"remote.hub.url": "https://huggingface.co/lab/model"}, "huggingface", "remote hub is huggingface.co",
+                 id="huggingface"),
+    pytest.param({"remote.origin.url": "https://user@bitbucket.org/lab/project.git"}, "bitbucket",
+                 "remote origin is bitbucket.org", id="bitbucket"),
+    pytest.param({"remote.origin.url": "https://git.lab.example.org/project.git"}, "github",
+                 "no remote on a forge labhooks knows", id="unknown-host"),
+    pytest.param({"remote.origin.url": "git@github.com:lab/project.git", "labhooks.forge": "gitlab"}, "gitlab",
+                 "git config labhooks.forge", id="configured"),
+]
+
+
+@pytest.mark.parametrize("config,key,why", FORGE_REMOTES)
+def test_scan_reports_the_repository_against_its_forge(lab, tmp_path, config, key, why):
+    from labhooks.forges import FORGES
+
+    for name, value in config.items():
+        lab.git("config", name, value)  # never contacted: the scan only reads the URL
+    forge = FORGES[key]
+    _, summary = scan_json(lab)
+    packed = summary["pack_bytes"] + summary["loose_bytes"]
+    assert summary["forge"] == {"key": key, "name": forge.name, "why": why, "repo_bytes": packed,
+                                "recommended": forge.repo_recommended, "limit": forge.repo_limit,
+                                "verdict": "under"}
+    text = labhooks("scan", "--no-progress", cwd=lab.path).stdout
+    line = next(x for x in text.splitlines() if x.startswith("repository: "))
+    assert f"repository: {format_size(packed)} packed" in line and forge.name in line and why in line
+    for figure in (forge.repo_recommended, forge.repo_limit):
+        if figure:
+            assert format_size(figure) in line
+    if not (forge.repo_recommended or forge.repo_limit):
+        assert "gives no figure" in line
+    _, page = html_page(lab, tmp_path)
+    drawn = {g["data-figure"]: int(g["data-limit"]) for g in page.having("g") if "data-figure" in g}
+    assert drawn["file"] == forge.file_limit
+    assert drawn.get("repository") == forge.repo_recommended
+    assert drawn.get("repository-limit") == forge.repo_limit
+    assert drawn.get("push") == forge.push_limit
+
+
+def test_forge_verdicts_follow_the_size_rule():
+    from labhooks.scan.records import ForgeSize
+
+    def verdict(size: int) -> str:
+        return ForgeSize("github", "GitHub", "", size, 1024, 5 * 1024).verdict
+
+    assert [verdict(n) for n in (1023, 1024, 5 * 1024 - 1, 5 * 1024)] == [
+        "under", "over recommended", "over recommended", "over limit"]
