@@ -23,12 +23,13 @@ if TYPE_CHECKING:
 def _describe(finding: Finding, with_commit: bool) -> str:
     paths = ", ".join(printable(p) for p in finding.paths)
     line = f"  {paths}  {format_size(finding.size)}"
-    if with_commit:
-        if finding.commit is not None:
-            line += f"  (introduced in {finding.commit.short} {printable(finding.commit.subject)})"
-        else:
-            line += f"  (blob {finding.oid[:10]}, not added by any commit walked)"
-    return line
+    return f"{line}  {_origin_note(finding)}" if with_commit else line
+
+
+def _origin_note(finding: Finding) -> str:
+    if finding.commit is not None:
+        return f"(introduced in {finding.commit.short} {printable(finding.commit.subject)})"
+    return f"(blob {finding.oid[:10]}, not added by any commit walked)"
 
 
 def rule_words(report: Report) -> str:
@@ -164,7 +165,7 @@ def _fitted_rows(findings: list[Finding], with_commit: bool, width: int) -> list
         shown = paths[0] if len(paths) == 1 else f"{paths[0]}{fit.MORE_MARK}{len(paths) - 1} more"
         row = [shown, format_size(finding.size)]
         if with_commit:
-            row.append(_describe(finding, True).rpartition(f"  {format_size(finding.size)}  ")[2])
+            row.append(_origin_note(finding))
         rows.append(row)
     columns = _FINDING_COLUMNS[:3 if with_commit else 2]
     fitted = fit.fit(columns, rows, width - len(_INDENT))
