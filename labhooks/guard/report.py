@@ -66,9 +66,20 @@ def print_report(report: Report, wide: bool = False) -> None:
         print("\n".join(_fold(line, width)))
 
 
-# A command the report gives to paste: after "fix: " or a colon, up to a remark in
-# "   (...)" or the end of the line. Folding never breaks one across lines.
-_COMMAND = re.compile(r"(?:^|: )((?:git|labhooks) .*?)(?=   \(|$)")
+# Where a command the report gives to paste starts: after "fix: " or another colon.
+_COMMAND_START = re.compile(r"(?:^|: )(?=(?:git|labhooks) )")
+
+
+def _command_in(body: str) -> str:
+    """The command in a report line: from its start to the end of the line, or to the
+    last remark in "   (...)" that ends it (the last, since a quoted path may hold one)."""
+    start = _COMMAND_START.search(body)
+    if start is None:
+        return ""
+    command = body[start.end():]
+    if command.endswith(")") and "   (" in command:
+        command = command[:command.rindex("   (")]
+    return command
 
 
 def _fold(line: str, width: int) -> list[str]:
@@ -77,8 +88,7 @@ def _fold(line: str, width: int) -> list[str]:
         return [line]
     body = line.lstrip(" ")
     indent = line[:len(line) - len(body)]
-    command = _COMMAND.search(body)
-    return fit.fold(body, width, indent, keep=command.group(1) if command else "", later=indent + "  ")
+    return fit.fold(body, width, indent, keep=_command_in(body), later=indent + "  ")
 
 
 def _print_findings(report: Report, width: int | None) -> None:
