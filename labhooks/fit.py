@@ -14,8 +14,6 @@ imports this module on the hook path. Output that is not a terminal is never fit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 GAP = 2  # blanks between two columns
 
 MIDDLE, END, PREFIX, FIXED = "middle", "end", "prefix", "fixed"
@@ -25,26 +23,33 @@ ELLIPSIS = "…"
 MORE_MARK = "  +"  # "path  +2 more": a shortened path keeps its count of further paths
 
 
-@dataclass
 class Column:
-    header: str
-    shorten: str = FIXED  # how a cell gives way: MIDDLE, END, PREFIX or FIXED
-    least: int = 0  # narrowest useful width (FIXED columns keep their natural width)
-    drop: int = 0  # 0: never dropped; otherwise dropped in rising order (1 goes first)
-    right: bool = False  # right-aligned (figures)
-    label: str = ""  # its name in the footer, when the header is blank
+    # A plain class, not a dataclass: the guard imports this module on the hook path,
+    # where importing dataclasses costs start-up time.
+    __slots__ = ("header", "shorten", "least", "drop", "right", "label")
+
+    def __init__(self, header: str, shorten: str = FIXED, least: int = 0, drop: int = 0, right: bool = False,
+                 label: str = ""):
+        self.header = header
+        self.shorten = shorten  # how a cell gives way: MIDDLE, END, PREFIX or FIXED
+        self.least = least  # narrowest useful width (FIXED columns keep their natural width)
+        self.drop = drop  # 0: never dropped; otherwise dropped in rising order (1 goes first)
+        self.right = right  # right-aligned (figures)
+        self.label = label  # its name in the footer, when the header is blank
 
     @property
     def name(self) -> str:
         return self.label or self.header
 
 
-@dataclass
 class Fitted:
-    columns: list[Column]
-    rows: list[list[str]]
-    widths: list[int]
-    dropped: list[str]  # headers of the columns left out, in table order
+    __slots__ = ("columns", "rows", "widths", "dropped")
+
+    def __init__(self, columns: list[Column], rows: list[list[str]], widths: list[int], dropped: list[str]):
+        self.columns = columns
+        self.rows = rows
+        self.widths = widths
+        self.dropped = dropped  # headers of the columns left out, in table order
 
 
 def cell_width(text: str) -> int:
