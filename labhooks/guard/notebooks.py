@@ -7,8 +7,6 @@ Commit mode only, and cheap: only staged ``.ipynb`` blobs are read (one ``cat-fi
 
 from __future__ import annotations
 
-import json
-
 from labhooks.errors import LabhooksError
 from labhooks.git.objects import blob_contents, is_lfs_pointer
 from labhooks.git.records import Record
@@ -118,6 +116,8 @@ def output_bytes(content: bytes) -> int:
     """Bytes of a notebook's saved outputs: every cell's ``outputs`` and the notebook's
     saved widget state, as compact JSON (what a stripped copy would no longer hold).
     ValueError, in words, for a file that is not a notebook's JSON."""
+    import json  # only when a notebook is staged: the commit hook's start-up stays lean
+
     try:
         # nbformat files are UTF-8; json.loads would guess UTF-16/32 from the first bytes
         notebook = json.loads(content.decode("utf-8-sig"))
@@ -142,5 +142,7 @@ def output_bytes(content: bytes) -> int:
 
 
 def _compact(value) -> bytes:
+    import json
+
     # surrogatepass: a lone \ud800 escape in the file is still counted, not a crash
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from helpers import REPO_ROOT, MiB, add_then_delete, clone_pair, notebook, text
 
-LAUNCHER = REPO_ROOT / "hooks" / "labhooks-check-large"
+LAUNCHER = REPO_ROOT / "hooks" / "labhooks-check-large"  # sh: python3 -E -S hooks/check_large.py
+GUARD = REPO_ROOT / "hooks" / "check_large.py"
 PYENV = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
 
 
@@ -55,10 +56,10 @@ def test_the_guard_imports_nothing_outside_the_standard_library(tmp_path):
     work, _ = clone_pair(tmp_path)
 
     def isolated(*args: str, stdin: str | None = None) -> set[str]:
-        proc = subprocess.run([sys.executable, "-I", "-S", "-X", "importtime", str(LAUNCHER), *args],
+        proc = subprocess.run([sys.executable, "-I", "-S", "-X", "importtime", str(GUARD), *args],
                               cwd=work.path, capture_output=True, text=True, input=stdin)
         assert proc.returncode == 1, (args, proc.stdout, proc.stderr[-2000:])  # each run finds something
-        assert "labhooks.guard.main" in proc.stderr
+        assert "labhooks.guard.main" in proc.stderr and "labhooks.guard.notebooks" in proc.stderr
         return imported_outside_stdlib(proc.stderr)
 
     work.write("yields.ipynb", notebook(images=3, side=400))
@@ -105,3 +106,12 @@ def test_a_labhooks_folder_where_the_hook_runs_is_never_imported(repo):
         proc = launch(repo.path, env={**os.environ, "PYTHONPATH": pythonpath})
         assert proc.returncode == 1, text(proc)
         assert "data.bin  101.0 MiB" in proc.stdout.decode()
+
+
+def test_no_python3_on_path_gets_one_clear_line(tmp_path, repo):
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    proc = subprocess.run(["/bin/sh", str(LAUNCHER)], cwd=repo.path, capture_output=True, text=True,
+                          env={**os.environ, "PATH": str(empty)})
+    assert proc.returncode == 2
+    assert proc.stderr == "labhooks: the check-large hook needs python3 (3.10 or newer) on PATH\n"
