@@ -159,7 +159,8 @@ def _wrap(text: str, width: int, indent: str, later: str) -> list[str]:
     for limit in range(max(width, 10), 9, -1):
         lines = textwrap.wrap(text, limit, initial_indent=indent, subsequent_indent=later,
                               break_long_words=False, break_on_hyphens=False)
-        if all(cell_width(line) <= width or " " not in line.strip() for line in lines):
+        # a line of one word (after a comment's "#") cannot be folded further
+        if all(cell_width(line) <= width or " " not in line.strip().lstrip("#").strip() for line in lines):
             break
     return lines or [indent]
 

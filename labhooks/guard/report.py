@@ -122,7 +122,7 @@ def _print_findings(report: Report, width: int | None) -> None:
               lambda finding: f"git lfs install && git add --renormalize -- {shell_word(finding.paths[0])}",
               width=width)
     if report.notebooks is not None:
-        _print_notebooks(report.notebooks)
+        _print_notebooks(report.notebooks, width)
     if report.excluded:
         print(f"labhooks: note: --exclude let through {len(report.excluded)} blob(s) that {forge.name} "
               f"refuses ({format_size(forge.file_limit)} or more): the push will still fail there:", file=out)
@@ -168,6 +168,7 @@ _FINDING_COLUMNS = [
     fit.Column("", right=True, label="size"),
     fit.Column("", fit.END, least=26, drop=1, label="commit"),  # "(introduced in " + a 10-digit id
 ]
+_NOTEBOOK_COLUMNS = [fit.Column("", fit.MIDDLE, least=20, label="notebook"), fit.Column("", label="outputs")]
 _INDENT = "  "
 
 
@@ -185,7 +186,7 @@ def _fitted_rows(findings: list[Finding], with_commit: bool, width: int) -> list
     return [_INDENT + line for line in fit.plain_lines(fitted)[1:]]
 
 
-def _print_notebooks(notebooks: NotebookReport) -> None:
+def _print_notebooks(notebooks: NotebookReport, width: int | None = None) -> None:
     """Notebooks whose saved outputs are big, each with the command that strips them."""
     for found, size, words in ((notebooks.refused, notebooks.limits.max_size, ""),
                                (notebooks.warned, notebooks.limits.warn_size, "warning: ")):
@@ -193,8 +194,14 @@ def _print_notebooks(notebooks: NotebookReport) -> None:
             continue
         print(f"labhooks: {words}{len(found)} notebook(s) staged with {format_size(size)} or more of saved "
               "outputs (images, widget state: committed again with every run); strip them, then add again:")
-        for finding in found:
-            print(f"  {printable(finding.path)}  {format_size(finding.output_bytes)} of outputs")
+        rows = [[printable(finding.path), f"{format_size(finding.output_bytes)} of outputs"] for finding in found]
+        if width is None:
+            lines = [f"{_INDENT}{path}  {size}" for path, size in rows]
+        else:
+            fitted = fit.fit(_NOTEBOOK_COLUMNS, rows, width - len(_INDENT))
+            lines = [_INDENT + line for line in fit.plain_lines(fitted)[1:]]
+        for finding, line in zip(found, lines):
+            print(line)
             print(f"    fix: {notebook_fix(finding.path)}")
     for path, why in notebooks.unreadable:
         print(f"labhooks: note: {printable(path)} {why}, so its outputs were not measured", file=sys.stderr)
