@@ -73,7 +73,8 @@ def run(cfg: DictConfig) -> dict:
     metrics.update(test_metrics(trainer, model, datamodule))
     x, y = datamodule.split("train")
     train_fit = property_metrics(model.predict_properties(x), y, datamodule.tasks)
-    metrics.update({f"train/{task}/{k}": v for task, values in train_fit.items() for k, v in values.items() if k != "n"})
+    metrics.update({f"train/{task}/{key}": value for task, values in train_fit.items()
+                    for key, value in values.items() if key != "n"})
     summary = {"ranker": model.hparams.name, "tasks": datamodule.tasks, "epochs": int(trainer.current_epoch),
                "n_train": len(datamodule.rows["train"]), "n_val": len(datamodule.rows["val"]),
                "n_test": len(datamodule.rows["test"]), "metrics": metrics}
@@ -81,7 +82,8 @@ def run(cfg: DictConfig) -> dict:
     trainer.save_checkpoint(out / "ranker.ckpt")  # the final weights: what `rank` reads
     for folder in (out, Path(cfg.paths.output_dir)):
         write_text(folder / "metrics.json", json.dumps(summary, indent=2))
-    shown = "; ".join(f"{t} MAE {metrics.get(f'test/{t}/mae', metrics[f'train/{t}/mae']):.3g}" for t in datamodule.tasks)
+    shown = "; ".join(f"{t} MAE {metrics.get(f'test/{t}/mae', metrics[f'train/{t}/mae']):.3g}"
+                      for t in datamodule.tasks)
     print(f"trained {model.hparams.name} for {summary['epochs']} epochs on {summary['n_train']} "
           f"(tested on {summary['n_test']}): {shown} -> {out / 'ranker.ckpt'}")
     return metrics
