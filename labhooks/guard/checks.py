@@ -28,13 +28,12 @@ from labhooks.git.repo import (
     staged_entries,
 )
 from labhooks.git.store import StoreListing, store_blobs_at_least
+from labhooks.guard.notebooks import NotebookLimits, NotebookReport, check_notebooks
 from labhooks.sizes import reaches
 
 # Above this many names, matching pathspecs costs git O(files x names): list the whole
 # index once and filter by set membership instead.
 _PATHSPEC_LIMIT = 64
-
-
 
 
 class Finding(Record):
@@ -62,7 +61,8 @@ class Limits(Record):
 class Report(Record):
     __slots__ = ("mode", "limits", "errors", "warnings", "unsized", "unreachable", "head_unpushed",
                  "scope", "refs", "commits", "blobs", "push_bytes", "push_too_big", "excluded",
-                 "forge_why", "head_only_adds", "head_is_root", "not_staged", "not_lfs", "baselined", "baseline")
+                 "forge_why", "head_only_adds", "head_is_root", "not_staged", "not_lfs", "baselined", "baseline",
+                 "notebooks")
 
     def __init__(self, mode: str, limits: Limits):
         self.mode = mode
@@ -86,6 +86,7 @@ class Report(Record):
         self.not_lfs: list[Finding] = []  # filter=lfs paths staged as raw content, not pointers
         self.baselined: list[Finding] = []  # over the limit but listed in the baseline file
         self.baseline: str | None = None
+        self.notebooks: NotebookReport | None = None  # commit mode: notebooks with big outputs
 
     @property
     def max_size(self) -> int:
@@ -98,7 +99,8 @@ class Report(Record):
     @property
     def refused(self) -> bool:
         """Whether this check stops the commit or push (exit 1)."""
-        return bool(self.errors or self.push_too_big or self.not_lfs)
+        return bool(self.errors or self.push_too_big or self.not_lfs
+                    or (self.notebooks is not None and self.notebooks.refused))
 
 
 def _excluded(paths: list[str], globs: list[str]) -> bool:
@@ -130,7 +132,8 @@ def _threshold(limits: Limits) -> int:
     return min(size for size in sizes if size is not None)
 
 
-def check_staged(files: list[str], limits: Limits, excludes: list[str]) -> Report:
+def check_staged(files: list[str], limits: Limits, excludes: list[str],
+                 notebooks: NotebookLimits | None = None) -> Report:
     top, prefix, objects_dir = _worktree()
     report = Report("commit", limits)
     if files:
@@ -161,6 +164,8 @@ def check_staged(files: list[str], limits: Limits, excludes: list[str]) -> Repor
         elif reaches(record.size, threshold):
             findings.append(Finding(oid, record.size, paths))
     _classify(report, findings, excludes)
+    if notebooks is not None:
+        report.notebooks = check_notebooks(entries, notebooks, top, skip={f.oid for f in report.errors})
     return report
 
 
