@@ -28,6 +28,7 @@ from labhooks.git.repo import (
     staged_entries,
 )
 from labhooks.git.store import StoreListing, store_blobs_at_least
+from labhooks.guard.lfs import check_lfs_history
 from labhooks.sizes import reaches
 
 # Above this many names, matching pathspecs costs git O(files x names): list the whole
@@ -50,19 +51,23 @@ class Finding(Record):
 class Limits(Record):
     """The sizes a check applies and where the refusal size came from."""
 
-    __slots__ = ("max_size", "warn_size", "max_source", "forge")
+    __slots__ = ("max_size", "warn_size", "max_source", "forge", "push_limit", "push_source")
 
-    def __init__(self, max_size: int, warn_size: int | None, max_source: str, forge=None):
+    def __init__(self, max_size: int, warn_size: int | None, max_source: str, forge=None,
+                 push_limit: int | None = None, push_source: str | None = None):
         self.max_size = max_size
         self.warn_size = warn_size  # None: no warnings
         self.max_source = max_source  # "--max", "git config labhooks.maxsize", "forge", "default"
         self.forge = forge  # labhooks.forges.Forge whose rules apply (None: server side)
+        self.push_limit = push_limit  # a push of this estimated size or more is refused (None: no rule)
+        self.push_source = push_source  # who says so: the forge's name, "git config labhooks.pushlimit"
 
 
 class Report(Record):
     __slots__ = ("mode", "limits", "errors", "warnings", "unsized", "unreachable", "head_unpushed",
                  "scope", "refs", "commits", "blobs", "push_bytes", "push_too_big", "excluded",
-                 "forge_why", "head_only_adds", "head_is_root", "not_staged", "not_lfs", "baselined", "baseline")
+                 "forge_why", "head_only_adds", "head_is_root", "not_staged", "not_lfs", "baselined", "baseline",
+                 "lfs_blobs", "lfs_fix_amends")
 
     def __init__(self, mode: str, limits: Limits):
         self.mode = mode
@@ -86,6 +91,8 @@ class Report(Record):
         self.not_lfs: list[Finding] = []  # filter=lfs paths staged as raw content, not pointers
         self.baselined: list[Finding] = []  # over the limit but listed in the baseline file
         self.baseline: str | None = None
+        self.lfs_blobs: int | None = None  # history modes: blobs at filter=lfs paths looked at, when any
+        self.lfs_fix_amends = False  # every not_lfs blob came in with HEAD, unpushed: amend it
 
     @property
     def max_size(self) -> int:
@@ -376,14 +383,15 @@ def check_pre_receive(limits: Limits, excludes: list[str], stdin: bytes) -> Repo
 
 
 def _check_revisions(report: Report, revs: list[str], excludes: list[str]) -> None:
-    forge = report.limits.forge
-    push_limit = forge.push_limit if forge is not None and report.mode == "push" else None
-    query = blobs_at_least(revs, _threshold(report.limits), disk_size=push_limit is not None)
+    push_limit = report.limits.push_limit if report.mode == "push" else None
+    query = blobs_at_least(revs, _threshold(report.limits), disk_size=push_limit is not None,
+                           attribute_files=True)
     report.unsized = query.missing
     report.commits, report.blobs = query.commits, query.blob_count
     if push_limit is not None:
         report.push_bytes = query.disk_bytes
-        report.push_too_big = query.disk_bytes is not None and reaches(query.disk_bytes, push_limit)
+        report.push_too_big = push_too_big(query.disk_bytes, push_limit)
+    check_lfs_history(report, revs, query.attribute_files)
     if not query.blobs:
         return
     origins = find_blob_origins([b.oid for b in query.blobs], revs)
@@ -395,6 +403,14 @@ def _check_revisions(report: Report, revs: list[str], excludes: list[str]) -> No
         findings.append(Finding(blob.oid, blob.size or 0, paths, origin.commit if origin else None))
     _classify(report, findings, excludes)
     _note_head(report)
+
+
+def push_too_big(push_bytes: int | None, push_limit: int) -> bool:
+    """The push-size rule, the one place it is decided: a push's size is the sum of the
+    store sizes (``%(objectsize:disk)``) of every object ``git rev-list --objects RANGE``
+    lists, which is what ``git rev-list --disk-usage`` prints for the same range (the
+    pre-push hook's fast path asks that, against the smallest limit any rule uses)."""
+    return push_bytes is not None and reaches(push_bytes, push_limit)
 
 
 def check_all(limits: Limits, excludes: list[str], listing: StoreListing | None = None) -> Report:
@@ -414,6 +430,7 @@ def check_all(limits: Limits, excludes: list[str], listing: StoreListing | None 
         query = store_blobs_at_least(threshold, listing=listing)
     candidates = query.blobs
     report.scope = f"every ref ({query.objects} objects in the store)"
+    check_lfs_history(report, ["--all"])
     if not candidates:
         return report  # nothing that big anywhere: no history walk needed
     sizes = {b.oid: b.size or 0 for b in candidates}  # a store listing sizes every object

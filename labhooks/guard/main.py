@@ -15,8 +15,11 @@ from labhooks.sizes import SizeError, parse_size
 DEFAULT_MAX = "100M"
 DEFAULT_WARN = "50M"
 SIZE_KEYS = ("labhooks.maxsize", "labhooks.warnsize")
+# a push of this estimated size or more is refused, whatever the forge (0: no such rule);
+# for self-hosted forges, whose push limits are their admins' choice
+PUSH_LIMIT_KEY = "labhooks.pushlimit"
 # what the guard reads from git config: its settings and the remotes' URLs (forge rules)
-SETTINGS_PATTERN = r"^(labhooks\.(maxsize|warnsize|forge|baseline)|remote\..*\.(url|pushurl))$"
+SETTINGS_PATTERN = r"^(labhooks\.(maxsize|warnsize|pushlimit|forge|baseline)|remote\..*\.(url|pushurl))$"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -146,7 +149,28 @@ def limits(max_option: str | None, warn_option: str | None, settings: dict[str, 
         chosen.append((size, source))
     (max_size, max_source), (warn_size, _) = chosen
     warn = warn_size if 0 < warn_size < max_size else None
-    return Limits(max_size, warn, max_source, forge)
+    push_limit, push_source = _push_limit(settings, forge)
+    return Limits(max_size, warn, max_source, forge, push_limit, push_source)
+
+
+def _push_limit(settings: dict[str, str], forge: forges.Forge | None) -> tuple[int | None, str | None]:
+    """``git config labhooks.pushlimit`` (0: no push-size rule), else the forge's."""
+    if PUSH_LIMIT_KEY in settings:
+        source = f"git config {PUSH_LIMIT_KEY}"
+        try:
+            size = parse_size(settings[PUSH_LIMIT_KEY])
+        except SizeError as exc:
+            raise LabhooksError(f"{source}: {exc.message}") from None
+        return (size, source) if size > 0 else (None, None)
+    if forge is None or forge.push_limit is None:
+        return None, None
+    return forge.push_limit, forge.name
+
+
+def smallest_push_limit() -> int:
+    """The smallest push limit of any forge: a push estimated under it passes every
+    forge's push-size rule (the pre-push hook's fast path)."""
+    return min(forge.push_limit for forge in forges.FORGES.values() if forge.push_limit is not None)
 
 
 def _forge_size(option: str, forge: forges.Forge | None, chosen: list[tuple[int, str]]) -> int:

@@ -68,20 +68,26 @@ def print_report(report: Report) -> None:
     if report.baselined:
         print(f"labhooks: note: {len(report.baselined)} blob(s) over the limit allowed by the baseline "
               f"{printable(report.baseline or '')} (they were there before; no new ones are)", file=sys.stderr)
-    if report.not_lfs:
+    if report.not_lfs and report.mode == "commit":
         print(f"labhooks: {len(report.not_lfs)} file(s) that .gitattributes stores through Git LFS "
               "(filter=lfs) are staged as raw content, not as LFS pointers:", file=out)
         _list(report.not_lfs, False,
               lambda finding: f"git lfs install && git add --renormalize -- {shell_word(finding.paths[0])}")
+    elif report.not_lfs:
+        print(f"labhooks: {len(report.not_lfs)} blob(s) {where} are raw content at paths that their commit's "
+              ".gitattributes stores through Git LFS (filter=lfs), not LFS pointers (committed without "
+              "git-lfs installed?):", file=out)
+        _list(report.not_lfs, True, lambda finding: lfs_history_fix(report, finding))
     if report.excluded:
         print(f"labhooks: note: --exclude let through {len(report.excluded)} blob(s) that {forge.name} "
               f"refuses ({format_size(forge.file_limit)} or more): the push will still fail there:", file=out)
         _list(report.excluded, with_commit)
     if report.push_too_big:
+        limits = report.limits
         print(f"labhooks: this push comes to about {format_size(report.push_bytes)} (the size its objects "
-              f"take in the store), and {forge.name} refuses a push of {format_size(forge.push_limit)} or "
-              "more: push older commits first, a part at a time (git push REMOTE COMMIT:refs/heads/BRANCH)",
-              file=out)
+              f"take in the store), and {_push_rule_owner(limits.push_source)} refuses a push of "
+              f"{format_size(limits.push_limit)} or more: push older commits first, a part at a time "
+              "(git push REMOTE COMMIT:refs/heads/BRANCH)", file=out)
     if report.errors:
         print(_advice(report), file=out)
     for name in report.not_staged:
@@ -114,8 +120,22 @@ def summary_line(report: Report) -> str:
         counted.append(f"{report.blobs} blob(s)")
     what = report.scope + (f": {', '.join(counted)}" if counted else "")
     size = f"; about {format_size(report.push_bytes)} to send" if report.push_bytes is not None else ""
-    return (f"labhooks: checked {what}{size}; no blob of {format_size(report.max_size)} or more "
+    lfs = f"; {report.lfs_blobs} blob(s) at filter=lfs paths, all LFS pointers" if report.lfs_blobs else ""
+    return (f"labhooks: checked {what}{size}{lfs}; no blob of {format_size(report.max_size)} or more "
             f"({rule_words(report)})")
+
+
+def _push_rule_owner(source: str | None) -> str:
+    return f"your {source}" if source and source.startswith("git config") else (source or "the forge")
+
+
+def lfs_history_fix(report: Report, finding: Finding) -> str:
+    """One command that turns this raw blob into an LFS pointer in the commits not yet pushed."""
+    if report.lfs_fix_amends:
+        return (f"git lfs install && git add --renormalize -- {shell_word(finding.paths[0])} && "
+                "git commit --amend --no-edit   (your last commit, not pushed yet)")
+    return ("git lfs install && git lfs migrate import --fixup   (rewrites the current branch's unpushed "
+            "commits so that every filter=lfs path holds a pointer; add --include-ref=BRANCH for another branch)")
 
 
 def _print_server_report(report: Report) -> None:
@@ -135,6 +155,11 @@ def _print_server_report(report: Report) -> None:
               file=err)
         for step in _advice_steps(report):
             print(f"error:   {step}", file=err)
+    for finding in report.not_lfs:
+        paths = ", ".join(printable(p) for p in finding.paths)
+        where = f" (introduced in {finding.commit.short} {printable(finding.commit.subject)})" if finding.commit else ""
+        print(f"error: File {paths} is raw content where .gitattributes says filter=lfs; it must be a Git LFS "
+              f"pointer{where}: git lfs install && git lfs migrate import --fixup, then push again", file=err)
     if report.unsized:
         print(f"warning: {report.unsized} object(s) could not be sized", file=err)
 
