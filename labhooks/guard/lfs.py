@@ -83,6 +83,18 @@ def check_lfs_history(report: Report, revs: list[str], sent_attribute_files: lis
         raw.append(Finding(oid, record.size, paths, Commit.parse(header)))
     report.not_lfs.extend(sorted(raw, key=lambda f: f.paths))
     report.lfs_fix_amends = _all_in_unpushed_head(raw)
+    report.lfs_hook_missing = bool(raw) and not _git_lfs_hook_runs()
+
+
+def _git_lfs_hook_runs() -> bool:
+    """Whether git-lfs's pre-push hook (which uploads the LFS objects) runs on a push from
+    here: it is the hook, or the hook labhooks chains. A bare repository (pre-receive)
+    pushes nothing: True."""
+    from labhooks.guard.install import CHAINED_SUFFIX, identify
+    from labhooks.git.repo import hooks_dir
+
+    directory = hooks_dir()
+    return any(identify(directory / name) == "git-lfs" for name in ("pre-push", "pre-push" + CHAINED_SUFFIX))
 
 
 def _lfs_mentioned(revs: list[str], sent_attribute_files: list[str]) -> bool:

@@ -78,6 +78,10 @@ def print_report(report: Report) -> None:
               ".gitattributes stores through Git LFS (filter=lfs), not LFS pointers (committed without "
               "git-lfs installed?):", file=out)
         _list(report.not_lfs, True, lambda finding: lfs_history_fix(report, finding))
+        if report.lfs_hook_missing:
+            print("labhooks: then let git-lfs upload the files when you push (its pre-push hook is not "
+                  "installed here): labhooks install-hooks --uninstall && git lfs install && labhooks install-hooks",
+                  file=out)
     if report.excluded:
         print(f"labhooks: note: --exclude let through {len(report.excluded)} blob(s) that {forge.name} "
               f"refuses ({format_size(forge.file_limit)} or more): the push will still fail there:", file=out)
@@ -129,13 +133,20 @@ def _push_rule_owner(source: str | None) -> str:
     return f"your {source}" if source and source.startswith("git config") else (source or "the forge")
 
 
+# git-lfs's filters for every repository of this user; --skip-repo leaves the hooks alone,
+# since plain `git lfs install` stops (exit 2) where labhooks' pre-push hook is installed
+_LFS_FILTERS_ON = "git lfs install --skip-repo"
+LFS_MIGRATE_FIX = f"git lfs migrate import --fixup && {_LFS_FILTERS_ON} && git lfs checkout"
+
+
 def lfs_history_fix(report: Report, finding: Finding) -> str:
     """One command that turns this raw blob into an LFS pointer in the commits not yet pushed."""
     if report.lfs_fix_amends:
-        return (f"git lfs install && git add --renormalize -- {shell_word(finding.paths[0])} && "
+        return (f"{_LFS_FILTERS_ON} && git add --renormalize -- {shell_word(finding.paths[0])} && "
                 "git commit --amend --no-edit   (your last commit, not pushed yet)")
-    return ("git lfs install && git lfs migrate import --fixup   (rewrites the current branch's unpushed "
-            "commits so that every filter=lfs path holds a pointer; add --include-ref=BRANCH for another branch)")
+    # migrate first: with the filters on, the raw files would make the working copy dirty
+    return (f"{LFS_MIGRATE_FIX}   (rewrites the current branch's unpushed commits so that every filter=lfs "
+            "path holds a pointer, then puts the files' contents back; --include-ref=BRANCH for another branch)")
 
 
 def _print_server_report(report: Report) -> None:
@@ -159,7 +170,7 @@ def _print_server_report(report: Report) -> None:
         paths = ", ".join(printable(p) for p in finding.paths)
         where = f" (introduced in {finding.commit.short} {printable(finding.commit.subject)})" if finding.commit else ""
         print(f"error: File {paths} is raw content where .gitattributes says filter=lfs; it must be a Git LFS "
-              f"pointer{where}: git lfs install && git lfs migrate import --fixup, then push again", file=err)
+              f"pointer{where}: {LFS_MIGRATE_FIX}, then push again", file=err)
     if report.unsized:
         print(f"warning: {report.unsized} object(s) could not be sized", file=err)
 
