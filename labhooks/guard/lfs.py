@@ -26,13 +26,15 @@ from labhooks.git.records import Commit
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from labhooks.guard.checks import Finding, Report
 
 LFS_RULE = "filter=lfs"
 _FILE_MODES = (b"100644", b"100755")  # git runs no filter on symlinks or submodules
 
 
-def check_lfs_history(report: Report, revs: list[str], sent_attribute_files: list[str] = ()) -> None:
+def check_lfs_history(report: Report, revs: list[str], sent_attribute_files: Sequence[str] = ()) -> None:
     """Add to ``report.not_lfs`` every raw blob at an LFS path in the commits of ``revs``.
 
     ``sent_attribute_files``: ids of the ``.gitattributes`` blobs the range brings (from
@@ -97,7 +99,7 @@ def _git_lfs_hook_runs() -> bool:
     return any(identify(directory / name) == "git-lfs" for name in ("pre-push", "pre-push" + CHAINED_SUFFIX))
 
 
-def _lfs_mentioned(revs: list[str], sent_attribute_files: list[str]) -> bool:
+def _lfs_mentioned(revs: list[str], sent_attribute_files: Sequence[str]) -> bool:
     """Whether any ``.gitattributes`` the range's commits may hold mentions LFS."""
     if sent_attribute_files:
         contents = blob_contents(sent_attribute_files)
