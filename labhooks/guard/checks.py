@@ -23,6 +23,7 @@ from labhooks.git.repo import (
     head_commit,
     is_null_oid,
     is_partial_clone,
+    is_unpushed,
     not_a_repository,
     refs_to_trees_or_blobs,
     staged_entries,
@@ -466,8 +467,7 @@ def _note_head(report: Report) -> None:
     head = head_commit()
     if head is None or any(f.commit is None or f.commit.oid != head for f in report.errors):
         return
-    on_remote = run_git(["for-each-ref", "--contains", head, "--count=1", "refs/remotes"], check=False)
-    report.head_unpushed = on_remote.returncode == 0 and not on_remote.stdout.strip()
+    report.head_unpushed = is_unpushed(head)
     if not report.head_unpushed:
         return
     # amending a commit that only added these files would leave it empty, which git refuses

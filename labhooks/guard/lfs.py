@@ -84,14 +84,14 @@ def check_lfs_history(report: Report, revs: list[str], sent_attribute_files: Seq
             continue
         raw.append(Finding(oid, record.size, paths, Commit.parse(header)))
     report.not_lfs.extend(sorted(raw, key=lambda f: f.paths))
-    report.lfs_fix_amends = _all_in_unpushed_head(raw)
-    report.lfs_hook_missing = bool(raw) and not _git_lfs_hook_runs()
+    if raw and report.mode != "pre-receive":  # the server's report has its own words
+        report.lfs_fix_amends = _all_in_unpushed_head(raw)
+        report.lfs_hook_missing = not _git_lfs_hook_runs()
 
 
 def _git_lfs_hook_runs() -> bool:
     """Whether git-lfs's pre-push hook (which uploads the LFS objects) runs on a push from
-    here: it is the hook, or the hook labhooks chains. A bare repository (pre-receive)
-    pushes nothing: True."""
+    here: it is the hook, or the hook labhooks chains."""
     from labhooks.guard.install import CHAINED_SUFFIX, identify
     from labhooks.git.repo import hooks_dir
 
@@ -164,12 +164,9 @@ def _touches_attributes(commit: CommitChanges) -> bool:
 def _all_in_unpushed_head(findings: list[Finding]) -> bool:
     """Whether every raw blob came in with HEAD and HEAD is on no remote: then amending
     HEAD fixes them all, with no history rewrite."""
-    from labhooks.git.repo import head_commit
+    from labhooks.git.repo import head_commit, is_unpushed
 
-    if not findings:
-        return False
     head = head_commit()
     if head is None or any(f.commit is None or f.commit.oid != head for f in findings):
         return False
-    on_remote = run_git(["for-each-ref", "--contains", head, "--count=1", "refs/remotes"], check=False)
-    return on_remote.returncode == 0 and not on_remote.stdout.strip()
+    return is_unpushed(head)
