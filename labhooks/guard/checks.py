@@ -68,7 +68,7 @@ class Report(Record):
     __slots__ = ("mode", "limits", "errors", "warnings", "unsized", "unreachable", "head_unpushed",
                  "scope", "refs", "commits", "blobs", "push_bytes", "push_too_big", "excluded",
                  "forge_why", "head_only_adds", "head_is_root", "not_staged", "not_lfs", "baselined", "baseline",
-                 "lfs_blobs", "lfs_fix_amends", "lfs_hook_missing")
+                 "lfs_blobs", "lfs_fix_amends", "lfs_hook_missing", "lfs_unchecked")
 
     def __init__(self, mode: str, limits: Limits):
         self.mode = mode
@@ -95,6 +95,7 @@ class Report(Record):
         self.lfs_blobs: int | None = None  # history modes: blobs at filter=lfs paths looked at, when any
         self.lfs_fix_amends = False  # every not_lfs blob came in with HEAD, unpushed: amend it
         self.lfs_hook_missing = False  # no git-lfs pre-push hook would upload the fixed files
+        self.lfs_unchecked = False  # partial clone: a .gitattributes needed is missing here
 
     @property
     def max_size(self) -> int:

@@ -21,7 +21,7 @@ from __future__ import annotations
 from labhooks.git.attributes import ATTRIBUTES_NAME, attribute_at, commits_whose_attributes_mention
 from labhooks.git.history import CommitChanges, commit_changes
 from labhooks.git.objects import LFS_POINTER_MAX, batch_check, blob_contents, is_lfs_pointer
-from labhooks.git.process import NO_FETCH_ENV, run_git, split_revs
+from labhooks.git.process import NO_FETCH_ENV, GitError, run_git, split_revs
 from labhooks.git.records import Commit
 
 TYPE_CHECKING = False
@@ -40,6 +40,18 @@ def check_lfs_history(report: Report, revs: list[str], sent_attribute_files: Seq
     ``sent_attribute_files``: ids of the ``.gitattributes`` blobs the range brings (from
     the listing the caller already made), read for the cheap skip.
     """
+    try:
+        _check(report, revs, sent_attribute_files)
+    except GitError:
+        from labhooks.git.repo import is_partial_clone
+
+        if not is_partial_clone():
+            raise
+        # a .gitattributes blob this clone never fetched: nothing is fetched to find out
+        report.lfs_unchecked = True
+
+
+def _check(report: Report, revs: list[str], sent_attribute_files: Sequence[str]) -> None:
     from labhooks.guard.checks import Finding
 
     if not _lfs_mentioned(revs, sent_attribute_files):

@@ -100,6 +100,9 @@ def print_report(report: Report) -> None:
     if report.unsized:
         print(f"labhooks: note: {report.unsized} object(s) are missing locally (partial clone) and could "
               "not be sized; they were not fetched", file=sys.stderr)
+    if report.lfs_unchecked:
+        print("labhooks: note: LFS conformance was not checked: a .gitattributes it needs is missing locally "
+              "(partial clone) and was not fetched", file=sys.stderr)
     if report.unreachable:
         print(f"labhooks: note: {report.unreachable} big blob(s) sit in the object store unreachable from "
               "any ref (no push sends them; `git gc --prune=now` deletes them)", file=sys.stderr)

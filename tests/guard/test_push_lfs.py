@@ -257,3 +257,21 @@ def test_pre_receive_refuses_it_on_the_server(tmp_path):
     assert proc.returncode != 0, text(proc)
     assert "error: File model.ckpt is raw content where .gitattributes says filter=lfs" in text(proc)
     assert server.refs()["refs/heads/main"] != work.rev("HEAD")
+
+
+def test_a_partial_clone_missing_the_attributes_is_told_not_fetched(tmp_path):
+    src = Repo.init(tmp_path / "src")
+    src.git("config", "uploadpack.allowFilter", "true")
+    src.write(".gitattributes", RULE)
+    src.commit("track")
+    subprocess.run(["git", "clone", "-q", "--no-checkout", "--filter=blob:none", f"file://{src.path}",
+                    str(tmp_path / "clone")], check=True)
+    clone = Repo(tmp_path / "clone")
+    tree = clone.rev("HEAD^{tree}")
+    commit = clone.git("commit-tree", tree, "-p", "HEAD", "-m", "on top").strip()
+    proc = labhooks("check-large", "--push", "--remote", "origin", cwd=clone.path,
+                    input=f"refs/heads/x {commit} refs/heads/x {ZEROS}\n")
+    assert proc.returncode == 0, text(proc)
+    assert "LFS conformance was not checked: a .gitattributes it needs is missing locally" in proc.stderr
+    missing = clone.git("rev-list", "--objects", "--missing=print", "HEAD").split()
+    assert "?" + src.rev("HEAD:.gitattributes") in missing  # still not fetched
