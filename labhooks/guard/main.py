@@ -115,8 +115,9 @@ def _check(argv: list[str] | None, store_listing: StoreListing | None) -> int:
     if baseline:
         source = "--baseline" if args.baseline else "git config labhooks.baseline"
         allowed = read_baseline(baseline, source)
-        report.baselined = [f for f in report.errors if f.oid in allowed]
+        report.baselined = [f for f in report.errors + report.not_lfs if f.oid in allowed]
         report.errors = [f for f in report.errors if f.oid not in allowed]
+        report.not_lfs = [f for f in report.not_lfs if f.oid not in allowed]
         report.baseline = baseline
     print_report(report)
     return EXIT_FINDINGS if report.refused else 0
@@ -181,7 +182,8 @@ def _forge_size(option: str, forge: forges.Forge | None, chosen: list[tuple[int,
     return forge.file_warning if forge.file_warning is not None else chosen[0][0] // 2
 
 
-_BASELINE_HEADER = "# labhooks baseline: blobs allowed although over the limit (blob id, size, path)\n"
+_BASELINE_HEADER = ("# labhooks baseline: blobs allowed although refused (over the limit, or raw at a filter=lfs "
+                    "path) (blob id, size, path)\n")
 
 
 def write_baseline(path: str, report) -> None:
@@ -190,7 +192,7 @@ def write_baseline(path: str, report) -> None:
     from labhooks.text import printable
 
     lines = [_BASELINE_HEADER] + [
-        f"{f.oid} {f.size} {printable(', '.join(f.paths))}\n" for f in report.errors]
+        f"{f.oid} {f.size} {printable(', '.join(f.paths))}\n" for f in report.errors + report.not_lfs]
     scratch = path + ".labhooks-tmp"
     with writing(path):
         try:
@@ -202,7 +204,8 @@ def write_baseline(path: str, report) -> None:
                 os.unlink(scratch)
     from labhooks.sizes import format_size
 
-    print(f"labhooks: wrote {len(report.errors)} blob(s) of {format_size(report.max_size)} or more to {path}; "
+    raw_lfs = f", and {len(report.not_lfs)} raw one(s) at filter=lfs paths," if report.not_lfs else ""
+    print(f"labhooks: wrote {len(report.errors)} blob(s) of {format_size(report.max_size)} or more{raw_lfs} to {path}; "
           f"check with: labhooks check-large --all --baseline {path} (or git config labhooks.baseline {path})")
 
 

@@ -275,3 +275,17 @@ def test_a_partial_clone_missing_the_attributes_is_told_not_fetched(tmp_path):
     assert "LFS conformance was not checked: a .gitattributes it needs is missing locally" in proc.stderr
     missing = clone.git("rev-list", "--objects", "--missing=print", "HEAD").split()
     assert "?" + src.rev("HEAD:.gitattributes") in missing  # still not fetched
+
+
+def test_a_baseline_allows_the_raw_files_already_there_and_no_new_one(tracked):
+    work, _ = tracked
+    work.write("old.ckpt", raw_bytes(14))
+    work.commit("an old raw checkpoint, already published")
+    proc = labhooks("check-large", "--all", "--write-baseline", "baseline.txt", cwd=work.path)
+    assert proc.returncode == 0 and "1 raw one(s) at filter=lfs paths" in proc.stdout, text(proc)
+    proc = labhooks("check-large", "--all", "--baseline", "baseline.txt", cwd=work.path)
+    assert proc.returncode == 0, text(proc)
+    work.write("new.ckpt", raw_bytes(15))
+    work.commit("a new raw checkpoint")
+    proc = labhooks("check-large", "--all", "--baseline", "baseline.txt", cwd=work.path)
+    assert proc.returncode == 1 and "  new.ckpt  2.0 KiB" in proc.stdout and "old.ckpt  " not in proc.stdout, text(proc)
