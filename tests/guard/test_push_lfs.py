@@ -196,15 +196,18 @@ def test_multi_ref_tag_and_forced_pushes(tracked):
     assert proc.returncode != 0 and "model.ckpt  2.0 KiB" in text(proc), text(proc)
     proc = push(work, "origin", "v1")  # an annotated tag alone
     assert proc.returncode != 0 and "model.ckpt  2.0 KiB" in text(proc), text(proc)
-    assert push(work, "origin", "clean").returncode == 0
-    # a forced push that rewrites a pushed branch into one holding the raw file
+    assert push(work, "origin", "clean", "clean:throwaway").returncode == 0
+    # a forced push that rewrites a pushed branch into one holding the raw file, and
+    # deletes another branch in the same push: refused whole
     work.git("switch", "-q", "clean")
     work.git("reset", "-q", "--hard", "main")
     work.write("model.ckpt", raw_bytes(11))
     work.commit("rewrite with a raw model")
-    proc = push(work, "--force", "origin", "clean", ":refs/heads/nothing-here")
+    proc = push(work, "--force", "origin", "clean", ":throwaway")
     assert proc.returncode != 0 and "model.ckpt  2.0 KiB" in text(proc), text(proc)
     assert remote.refs()["refs/heads/clean"] != work.rev("clean")
+    assert "refs/heads/throwaway" in remote.refs()
+    assert push(work, "origin", ":throwaway").returncode == 0  # a deletion alone sends nothing to check
 
 
 CONFIG = f"""repos:
