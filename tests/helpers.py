@@ -163,6 +163,59 @@ def precommit(repo: Repo, home: Path, *args: str, check: bool = False) -> subpro
                           text=True, check=check, env={**os.environ, "PRE_COMMIT_HOME": str(home)})
 
 
+def hooks_config(source, rev: str, commit_args: str = "", push_args: str = "") -> str:
+    """A .pre-commit-config.yaml (pre-commit's and prek's) using the guard's two hooks."""
+    return (
+        "repos:\n"
+        f"- repo: {source}\n"
+        f"  rev: {rev}\n"
+        "  hooks:\n"
+        "  - id: check-large\n"
+        + (f"    args: [{commit_args}]\n" if commit_args else "")
+        + "  - id: check-large-push\n"
+        + (f"    args: [{push_args}]\n" if push_args else "")
+    )
+
+
+
+def png(side: int, seed: int = 0) -> bytes:
+    """A real PNG of side x side noisy RGB pixels (noise: it compresses as little as a plot
+    with photographs in it, so its size is predictable: about 3 * side**2 bytes)."""
+    import random
+    import struct
+    import zlib
+
+    rng = random.Random(seed)
+    rows = b"".join(b"\0" + rng.randbytes(3 * side) for _ in range(side))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def notebook(images: int = 0, side: int = 400, seed: int = 0) -> str:
+    """An nbformat 4.5 notebook as Jupyter saves it: one code cell per plot, each with its
+    image output (base64 PNG), plus a markdown cell; ``images=0``: outputs stripped."""
+    import base64
+
+    cells = [{"cell_type": "markdown", "id": "intro", "metadata": {}, "source": ["# Yields\n", "By batch."]}]
+    for number in range(max(images, 1)):
+        outputs = [] if not images else [{
+            "output_type": "display_data", "metadata": {},
+            "data": {"image/png": base64.b64encode(png(side, seed * 1000 + number)).decode(),
+                     "text/plain": ["<Figure size 640x480 with 1 Axes>"]},
+        }]
+        cells.append({"cell_type": "code", "id": f"plot{number}", "metadata": {},
+                      "execution_count": number + 1 if images else None,
+                      "source": [f"plot_batch({number})"], "outputs": outputs})
+    document = {"cells": cells, "nbformat": 4, "nbformat_minor": 5,
+                "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+                             "language_info": {"name": "python"}}}
+    return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+
+
 def copy_worktree(source: Path, target: Path) -> None:
     """Copy the files git would see in ``source`` (tracked and untracked, not ignored)."""
     listing = subprocess.run(

@@ -30,13 +30,12 @@ from labhooks.git.repo import (
 )
 from labhooks.git.store import StoreListing, store_blobs_at_least
 from labhooks.guard.lfs import check_lfs_history
+from labhooks.guard.notebooks import NotebookLimits, NotebookReport, check_notebooks
 from labhooks.sizes import reaches
 
 # Above this many names, matching pathspecs costs git O(files x names): list the whole
 # index once and filter by set membership instead.
 _PATHSPEC_LIMIT = 64
-
-
 
 
 class Finding(Record):
@@ -68,7 +67,7 @@ class Report(Record):
     __slots__ = ("mode", "limits", "errors", "warnings", "unsized", "unreachable", "head_unpushed",
                  "scope", "refs", "commits", "blobs", "push_bytes", "push_too_big", "excluded",
                  "forge_why", "head_only_adds", "head_is_root", "not_staged", "not_lfs", "baselined", "baseline",
-                 "lfs_blobs", "lfs_fix_amends", "lfs_hook_missing", "lfs_unchecked")
+                 "lfs_blobs", "lfs_fix_amends", "lfs_hook_missing", "lfs_unchecked", "notebooks")
 
     def __init__(self, mode: str, limits: Limits):
         self.mode = mode
@@ -96,6 +95,7 @@ class Report(Record):
         self.lfs_fix_amends = False  # every not_lfs blob came in with HEAD, unpushed: amend it
         self.lfs_hook_missing = False  # no git-lfs pre-push hook would upload the fixed files
         self.lfs_unchecked = False  # partial clone: a .gitattributes needed is missing here
+        self.notebooks: NotebookReport | None = None  # commit mode: notebooks with big outputs
 
     @property
     def max_size(self) -> int:
@@ -108,7 +108,8 @@ class Report(Record):
     @property
     def refused(self) -> bool:
         """Whether this check stops the commit or push (exit 1)."""
-        return bool(self.errors or self.push_too_big or self.not_lfs)
+        return bool(self.errors or self.push_too_big or self.not_lfs
+                    or (self.notebooks is not None and self.notebooks.refused))
 
 
 def _excluded(paths: list[str], globs: list[str]) -> bool:
@@ -140,7 +141,8 @@ def _threshold(limits: Limits) -> int:
     return min(size for size in sizes if size is not None)
 
 
-def check_staged(files: list[str], limits: Limits, excludes: list[str]) -> Report:
+def check_staged(files: list[str], limits: Limits, excludes: list[str],
+                 notebooks: NotebookLimits | None = None) -> Report:
     top, prefix, objects_dir = _worktree()
     report = Report("commit", limits)
     if files:
@@ -171,6 +173,8 @@ def check_staged(files: list[str], limits: Limits, excludes: list[str]) -> Repor
         elif reaches(record.size, threshold):
             findings.append(Finding(oid, record.size, paths))
     _classify(report, findings, excludes)
+    if notebooks is not None:
+        report.notebooks = check_notebooks(entries, notebooks, top, skip={f.oid for f in report.errors})
     return report
 
 

@@ -9,6 +9,7 @@ from labhooks.errors import EXIT_FINDINGS, LabhooksError, run
 from labhooks.git.process import run_git
 from labhooks.git.store import StoreListing
 from labhooks.guard.checks import Limits, check_all, check_pre_receive, check_push, check_staged
+from labhooks.guard.notebooks import DEFAULT_NOTEBOOK_WARN, notebook_limits
 from labhooks.guard.report import print_report
 from labhooks.sizes import SizeError, parse_size
 
@@ -19,7 +20,8 @@ SIZE_KEYS = ("labhooks.maxsize", "labhooks.warnsize")
 # for self-hosted forges, whose push limits are their admins' choice
 PUSH_LIMIT_KEY = "labhooks.pushlimit"
 # what the guard reads from git config: its settings and the remotes' URLs (forge rules)
-SETTINGS_PATTERN = r"^(labhooks\.(maxsize|warnsize|pushlimit|forge|baseline)|remote\..*\.(url|pushurl))$"
+SETTINGS_PATTERN = (r"^(labhooks\.(maxsize|warnsize|pushlimit|forge|baseline|notebookwarn|notebookmax)"
+                    r"|remote\..*\.(url|pushurl))$")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -76,6 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--baseline", metavar="FILE",
                         help="allow the blobs FILE lists (written by --write-baseline), never new ones "
                         "(default: git config labhooks.baseline)")
+    parser.add_argument("--notebook-warn", metavar="SIZE",
+                        help="commit mode: warn about staged .ipynb notebooks whose saved outputs come to SIZE "
+                        f"or more (default: git config labhooks.notebookwarn, else {DEFAULT_NOTEBOOK_WARN}; 0 "
+                        "turns it off)")
+    parser.add_argument("--notebook-max", metavar="SIZE",
+                        help="commit mode: refuse staged notebooks whose outputs come to SIZE or more "
+                        "(default: git config labhooks.notebookmax, else off)")
     parser.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                         help="allow blobs whose every path matches GLOB (on the full path or the "
                         "file name; '*' crosses '/'); repeatable")
@@ -104,7 +113,8 @@ def _check(argv: list[str] | None, store_listing: StoreListing | None) -> int:
     elif args.pre_receive:
         report = check_pre_receive(rules, args.exclude, sys.stdin.buffer.read())
     else:
-        report = check_staged(args.files, rules, args.exclude)
+        notebooks = notebook_limits(args.notebook_warn, args.notebook_max, settings)
+        report = check_staged(args.files, rules, args.exclude, notebooks)
     report.forge_why = choice.why if choice else None
     if args.write_baseline:
         if not args.all:

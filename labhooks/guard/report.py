@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 
 from labhooks.guard.checks import Finding, Report
+from labhooks.guard.notebooks import NotebookReport
 from labhooks.sizes import format_size, git_size_arg
 from labhooks.text import printable
 
@@ -82,6 +83,8 @@ def print_report(report: Report) -> None:
             print("labhooks: then let git-lfs upload the files when you push (its pre-push hook is not "
                   "installed here): labhooks install-hooks --uninstall && git lfs install && labhooks install-hooks",
                   file=out)
+    if report.notebooks is not None:
+        _print_notebooks(report.notebooks)
     if report.excluded:
         print(f"labhooks: note: --exclude let through {len(report.excluded)} blob(s) that {forge.name} "
               f"refuses ({format_size(forge.file_limit)} or more): the push will still fail there:", file=out)
@@ -116,6 +119,27 @@ def _list(findings: list[Finding], with_commit: bool, fix: Callable[[Finding], s
         print(_describe(finding, with_commit))
         if fix is not None:
             print(f"    fix: {fix(finding)}")
+
+
+def _print_notebooks(notebooks: NotebookReport) -> None:
+    """Notebooks whose saved outputs are big, each with the command that strips them."""
+    for found, size, words in ((notebooks.refused, notebooks.limits.max_size, ""),
+                               (notebooks.warned, notebooks.limits.warn_size, "warning: ")):
+        if not found:
+            continue
+        print(f"labhooks: {words}{len(found)} notebook(s) staged with {format_size(size)} or more of saved "
+              "outputs (images, widget state: committed again with every run); strip them, then add again:")
+        for finding in found:
+            print(f"  {printable(finding.path)}  {format_size(finding.output_bytes)} of outputs")
+            print(f"    fix: {notebook_fix(finding.path)}")
+    for path, why in notebooks.unreadable:
+        print(f"labhooks: note: {printable(path)} {why}, so its outputs were not measured", file=sys.stderr)
+
+
+def notebook_fix(path: str) -> str:
+    word = shell_word(path)
+    return (f"nbstripout -- {word} && git add -- {word}   "
+            f"(or: jupyter nbconvert --clear-output --inplace -- {word} && git add -- {word})")
 
 
 def summary_line(report: Report) -> str:
