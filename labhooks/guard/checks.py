@@ -93,7 +93,7 @@ class Report(Record):
         self.baseline: str | None = None
         self.lfs_blobs: int | None = None  # history modes: blobs at filter=lfs paths looked at, when any
         self.lfs_fix_amends = False  # every not_lfs blob came in with HEAD, unpushed: amend it
-        self.lfs_hook_missing = False  # no git-lfs pre-push hook would upload the fixed files
+        self.lfs_hook_missing: str | None = None  # who owns a pre-push hook that would not upload the fixed files
         self.lfs_unchecked = False  # partial clone: a .gitattributes needed is missing here
         self.notebooks: NotebookReport | None = None  # commit mode: notebooks with big outputs
 
@@ -200,6 +200,10 @@ def _check_lfs_pointers(report: Report, entries, top: str) -> None:
         if entry.oid in contents and is_lfs_pointer(contents[entry.oid]):
             continue
         report.not_lfs.append(Finding(entry.oid, record.size, [entry.path]))
+    if report.not_lfs:
+        from labhooks.guard.lfs import pre_push_without_lfs
+
+        report.lfs_hook_missing = pre_push_without_lfs()
 
 
 # deflate cannot shrink data more than 1032:1 (one 2-bit code per 258-byte match)

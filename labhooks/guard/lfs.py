@@ -98,17 +98,24 @@ def _check(report: Report, revs: list[str], sent_attribute_files: Sequence[str])
     report.not_lfs.extend(sorted(raw, key=lambda f: f.paths))
     if raw and report.mode != "pre-receive":  # the server's report has its own words
         report.lfs_fix_amends = _all_in_unpushed_head(raw)
-        report.lfs_hook_missing = not _git_lfs_hook_runs()
+        report.lfs_hook_missing = pre_push_without_lfs()
 
 
-def _git_lfs_hook_runs() -> bool:
-    """Whether git-lfs's pre-push hook (which uploads the LFS objects) runs on a push from
-    here: it is the hook, or the hook labhooks chains."""
+def pre_push_without_lfs() -> str | None:
+    """None when git-lfs's pre-push hook (which uploads the LFS objects) runs on a push
+    from here, as the hook or as the one labhooks chains; otherwise who owns the pre-push
+    hook ('labhooks', 'absent', another runner's name, or 'unknown'), which decides how
+    git-lfs's hook can be put in."""
     from labhooks.guard.install import CHAINED_SUFFIX, identify
     from labhooks.git.repo import hooks_dir
 
     directory = hooks_dir()
-    return any(identify(directory / name) == "git-lfs" for name in ("pre-push", "pre-push" + CHAINED_SUFFIX))
+    hook = directory / "pre-push"
+    if any(identify(directory / name) == "git-lfs" for name in ("pre-push", "pre-push" + CHAINED_SUFFIX)):
+        return None
+    if not (hook.exists() or hook.is_symlink()):
+        return "absent"
+    return identify(hook) or "unknown"
 
 
 def _lfs_mentioned(revs: list[str], sent_attribute_files: Sequence[str]) -> bool:

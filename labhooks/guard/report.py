@@ -73,16 +73,15 @@ def print_report(report: Report) -> None:
         print(f"labhooks: {len(report.not_lfs)} file(s) that .gitattributes stores through Git LFS "
               "(filter=lfs) are staged as raw content, not as LFS pointers:", file=out)
         _list(report.not_lfs, False,
-              lambda finding: f"git lfs install && git add --renormalize -- {shell_word(finding.paths[0])}")
+              lambda finding: f"{_LFS_FILTERS_ON} && git add --renormalize -- {shell_word(finding.paths[0])}")
     elif report.not_lfs:
         print(f"labhooks: {len(report.not_lfs)} blob(s) {where} are raw content at paths that their commit's "
               ".gitattributes stores through Git LFS (filter=lfs), not LFS pointers (committed without "
               "git-lfs installed?):", file=out)
         _list(report.not_lfs, True, lambda finding: lfs_history_fix(report, finding))
-        if report.lfs_hook_missing:
-            print("labhooks: then let git-lfs upload the files when you push (its pre-push hook is not "
-                  "installed here): labhooks install-hooks --uninstall && git lfs install && labhooks install-hooks",
-                  file=out)
+    if report.not_lfs and report.lfs_hook_missing:
+        print("labhooks: then let git-lfs upload the files when you push (its pre-push hook is not "
+              f"installed here): {_LFS_HOOK_IN.get(report.lfs_hook_missing, _LFS_HOOK_BY_HAND)}", file=out)
     if report.notebooks is not None:
         _print_notebooks(report.notebooks)
     if report.excluded:
@@ -163,6 +162,14 @@ def _push_rule_owner(source: str | None) -> str:
 # git-lfs's filters for every repository of this user; --skip-repo leaves the hooks alone,
 # since plain `git lfs install` stops (exit 2) where labhooks' pre-push hook is installed
 _LFS_FILTERS_ON = "git lfs install --skip-repo"
+# How git-lfs's own pre-push hook gets in, by who owns the pre-push hook now: labhooks
+# chains it when reinstalled after it, plain `git lfs install` refuses to overwrite any
+# other hook and its `update --manual` prints the lines to add to it.
+_LFS_HOOK_IN = {
+    "labhooks": "labhooks install-hooks --uninstall && git lfs install && labhooks install-hooks",
+    "absent": "git lfs install",
+}
+_LFS_HOOK_BY_HAND = "git lfs update --manual (it prints the lines to add to your pre-push hook)"
 LFS_MIGRATE_FIX = f"git lfs migrate import --fixup && {_LFS_FILTERS_ON} && git lfs checkout"
 
 
