@@ -67,6 +67,12 @@ def is_null_oid(oid: str) -> bool:
     return bool(oid) and set(oid) == {"0"}
 
 
+def is_unpushed(commit: str, cwd=None) -> bool:
+    """Whether no remote-tracking ref holds ``commit`` (False when git cannot say)."""
+    proc = run_git(["for-each-ref", "--contains", commit, "--count=1", "refs/remotes"], cwd, check=False)
+    return proc.returncode == 0 and not proc.stdout.strip()
+
+
 def head_commit(cwd=None) -> str | None:
     proc = run_git(["rev-parse", "--verify", "-q", "HEAD^{commit}"], cwd, check=False)
     return proc.stdout.strip() or None

@@ -23,11 +23,13 @@ from labhooks.git.repo import (
     head_commit,
     is_null_oid,
     is_partial_clone,
+    is_unpushed,
     not_a_repository,
     refs_to_trees_or_blobs,
     staged_entries,
 )
 from labhooks.git.store import StoreListing, store_blobs_at_least
+from labhooks.guard.lfs import check_lfs_history
 from labhooks.guard.notebooks import NotebookLimits, NotebookReport, check_notebooks
 from labhooks.sizes import reaches
 
@@ -49,20 +51,23 @@ class Finding(Record):
 class Limits(Record):
     """The sizes a check applies and where the refusal size came from."""
 
-    __slots__ = ("max_size", "warn_size", "max_source", "forge")
+    __slots__ = ("max_size", "warn_size", "max_source", "forge", "push_limit", "push_source")
 
-    def __init__(self, max_size: int, warn_size: int | None, max_source: str, forge=None):
+    def __init__(self, max_size: int, warn_size: int | None, max_source: str, forge=None,
+                 push_limit: int | None = None, push_source: str | None = None):
         self.max_size = max_size
         self.warn_size = warn_size  # None: no warnings
         self.max_source = max_source  # "--max", "git config labhooks.maxsize", "forge", "default"
         self.forge = forge  # labhooks.forges.Forge whose rules apply (None: server side)
+        self.push_limit = push_limit  # a push of this estimated size or more is refused (None: no rule)
+        self.push_source = push_source  # who says so: the forge's name, "git config labhooks.pushlimit"
 
 
 class Report(Record):
     __slots__ = ("mode", "limits", "errors", "warnings", "unsized", "unreachable", "head_unpushed",
                  "scope", "refs", "commits", "blobs", "push_bytes", "push_too_big", "excluded",
                  "forge_why", "head_only_adds", "head_is_root", "not_staged", "not_lfs", "baselined", "baseline",
-                 "notebooks")
+                 "lfs_blobs", "lfs_fix_amends", "lfs_hook_missing", "lfs_unchecked", "notebooks")
 
     def __init__(self, mode: str, limits: Limits):
         self.mode = mode
@@ -86,6 +91,10 @@ class Report(Record):
         self.not_lfs: list[Finding] = []  # filter=lfs paths staged as raw content, not pointers
         self.baselined: list[Finding] = []  # over the limit but listed in the baseline file
         self.baseline: str | None = None
+        self.lfs_blobs: int | None = None  # history modes: blobs at filter=lfs paths looked at, when any
+        self.lfs_fix_amends = False  # every not_lfs blob came in with HEAD, unpushed: amend it
+        self.lfs_hook_missing: str | None = None  # who owns a pre-push hook that would not upload the fixed files
+        self.lfs_unchecked = False  # partial clone: a .gitattributes needed is missing here
         self.notebooks: NotebookReport | None = None  # commit mode: notebooks with big outputs
 
     @property
@@ -191,6 +200,10 @@ def _check_lfs_pointers(report: Report, entries, top: str) -> None:
         if entry.oid in contents and is_lfs_pointer(contents[entry.oid]):
             continue
         report.not_lfs.append(Finding(entry.oid, record.size, [entry.path]))
+    if report.not_lfs:
+        from labhooks.guard.lfs import pre_push_without_lfs
+
+        report.lfs_hook_missing = pre_push_without_lfs()
 
 
 # deflate cannot shrink data more than 1032:1 (one 2-bit code per 258-byte match)
@@ -381,14 +394,15 @@ def check_pre_receive(limits: Limits, excludes: list[str], stdin: bytes) -> Repo
 
 
 def _check_revisions(report: Report, revs: list[str], excludes: list[str]) -> None:
-    forge = report.limits.forge
-    push_limit = forge.push_limit if forge is not None and report.mode == "push" else None
-    query = blobs_at_least(revs, _threshold(report.limits), disk_size=push_limit is not None)
+    push_limit = report.limits.push_limit if report.mode == "push" else None
+    query = blobs_at_least(revs, _threshold(report.limits), disk_size=push_limit is not None,
+                           attribute_files=True)
     report.unsized = query.missing
     report.commits, report.blobs = query.commits, query.blob_count
     if push_limit is not None:
         report.push_bytes = query.disk_bytes
-        report.push_too_big = query.disk_bytes is not None and reaches(query.disk_bytes, push_limit)
+        report.push_too_big = push_too_big(query.disk_bytes, push_limit)
+    check_lfs_history(report, revs, query.attribute_files)
     if not query.blobs:
         return
     origins = find_blob_origins([b.oid for b in query.blobs], revs)
@@ -400,6 +414,14 @@ def _check_revisions(report: Report, revs: list[str], excludes: list[str]) -> No
         findings.append(Finding(blob.oid, blob.size or 0, paths, origin.commit if origin else None))
     _classify(report, findings, excludes)
     _note_head(report)
+
+
+def push_too_big(push_bytes: int | None, push_limit: int) -> bool:
+    """The push-size rule, the one place it is decided: a push's size is the sum of the
+    store sizes (``%(objectsize:disk)``) of every object ``git rev-list --objects RANGE``
+    lists, which is what ``git rev-list --disk-usage`` prints for the same range (the
+    pre-push hook's fast path asks that, against the smallest limit any rule uses)."""
+    return push_bytes is not None and reaches(push_bytes, push_limit)
 
 
 def check_all(limits: Limits, excludes: list[str], listing: StoreListing | None = None) -> Report:
@@ -419,6 +441,7 @@ def check_all(limits: Limits, excludes: list[str], listing: StoreListing | None 
         query = store_blobs_at_least(threshold, listing=listing)
     candidates = query.blobs
     report.scope = f"every ref ({query.objects} objects in the store)"
+    check_lfs_history(report, ["--all"])
     if not candidates:
         return report  # nothing that big anywhere: no history walk needed
     sizes = {b.oid: b.size or 0 for b in candidates}  # a store listing sizes every object
@@ -453,8 +476,7 @@ def _note_head(report: Report) -> None:
     head = head_commit()
     if head is None or any(f.commit is None or f.commit.oid != head for f in report.errors):
         return
-    on_remote = run_git(["for-each-ref", "--contains", head, "--count=1", "refs/remotes"], check=False)
-    report.head_unpushed = on_remote.returncode == 0 and not on_remote.stdout.strip()
+    report.head_unpushed = is_unpushed(head)
     if not report.head_unpushed:
         return
     # amending a commit that only added these files would leave it empty, which git refuses

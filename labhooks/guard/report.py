@@ -115,12 +115,20 @@ def _print_findings(report: Report, width: int | None) -> None:
     if report.baselined:
         print(f"labhooks: note: {len(report.baselined)} blob(s) over the limit allowed by the baseline "
               f"{printable(report.baseline or '')} (they were there before; no new ones are)", file=sys.stderr)
-    if report.not_lfs:
+    if report.not_lfs and report.mode == "commit":
         print(f"labhooks: {len(report.not_lfs)} file(s) that .gitattributes stores through Git LFS "
               "(filter=lfs) are staged as raw content, not as LFS pointers:", file=out)
         _list(report.not_lfs, False,
-              lambda finding: f"git lfs install && git add --renormalize -- {shell_word(finding.paths[0])}",
+              lambda finding: f"{_LFS_FILTERS_ON} && git add --renormalize -- {shell_word(finding.paths[0])}",
               width=width)
+    elif report.not_lfs:
+        print(f"labhooks: {len(report.not_lfs)} blob(s) {where} are raw content at paths that their commit's "
+              ".gitattributes stores through Git LFS (filter=lfs), not LFS pointers (committed without "
+              "git-lfs installed?):", file=out)
+        _list(report.not_lfs, True, lambda finding: lfs_history_fix(report, finding), width=width)
+    if report.not_lfs and report.lfs_hook_missing:
+        print("labhooks: then let git-lfs upload the files when you push (its pre-push hook is not "
+              f"installed here): {_LFS_HOOK_IN.get(report.lfs_hook_missing, _LFS_HOOK_BY_HAND)}", file=out)
     if report.notebooks is not None:
         _print_notebooks(report.notebooks, width)
     if report.excluded:
@@ -128,10 +136,11 @@ def _print_findings(report: Report, width: int | None) -> None:
               f"refuses ({format_size(forge.file_limit)} or more): the push will still fail there:", file=out)
         _list(report.excluded, with_commit, width=width)
     if report.push_too_big:
+        limits = report.limits
         print(f"labhooks: this push comes to about {format_size(report.push_bytes)} (the size its objects "
-              f"take in the store), and {forge.name} refuses a push of {format_size(forge.push_limit)} or "
-              "more: push older commits first, a part at a time (git push REMOTE COMMIT:refs/heads/BRANCH)",
-              file=out)
+              f"take in the store), and {_push_rule_owner(limits.push_source)} refuses a push of "
+              f"{format_size(limits.push_limit)} or more: push older commits first, a part at a time "
+              "(git push REMOTE COMMIT:refs/heads/BRANCH)", file=out)
     if report.errors:
         print(_advice(report), file=out)
     for name in report.not_staged:
@@ -140,6 +149,9 @@ def _print_findings(report: Report, width: int | None) -> None:
     if report.unsized:
         print(f"labhooks: note: {report.unsized} object(s) are missing locally (partial clone) and could "
               "not be sized; they were not fetched", file=sys.stderr)
+    if report.lfs_unchecked:
+        print("labhooks: note: LFS conformance was not checked: a .gitattributes it needs is missing locally "
+              "(partial clone) and was not fetched", file=sys.stderr)
     if report.unreachable:
         print(f"labhooks: note: {report.unreachable} big blob(s) sit in the object store unreachable from "
               "any ref (no push sends them; `git gc --prune=now` deletes them)", file=sys.stderr)
@@ -222,8 +234,37 @@ def summary_line(report: Report) -> str:
         counted.append(f"{report.blobs} blob(s)")
     what = report.scope + (f": {', '.join(counted)}" if counted else "")
     size = f"; about {format_size(report.push_bytes)} to send" if report.push_bytes is not None else ""
-    return (f"labhooks: checked {what}{size}; no blob of {format_size(report.max_size)} or more "
+    lfs = f"; {report.lfs_blobs} blob(s) at filter=lfs paths, all LFS pointers" if report.lfs_blobs else ""
+    return (f"labhooks: checked {what}{size}{lfs}; no blob of {format_size(report.max_size)} or more "
             f"({rule_words(report)})")
+
+
+def _push_rule_owner(source: str | None) -> str:
+    return f"your {source}" if source and source.startswith("git config") else (source or "the forge")
+
+
+# git-lfs's filters for every repository of this user; --skip-repo leaves the hooks alone,
+# since plain `git lfs install` stops (exit 2) where labhooks' pre-push hook is installed
+_LFS_FILTERS_ON = "git lfs install --skip-repo"
+# How git-lfs's own pre-push hook gets in, by who owns the pre-push hook now: labhooks
+# chains it when reinstalled after it, plain `git lfs install` refuses to overwrite any
+# other hook and its `update --manual` prints the lines to add to it.
+_LFS_HOOK_IN = {
+    "labhooks": "labhooks install-hooks --uninstall && git lfs install && labhooks install-hooks",
+    "absent": "git lfs install",
+}
+_LFS_HOOK_BY_HAND = "git lfs update --manual (it prints the lines to add to your pre-push hook)"
+LFS_MIGRATE_FIX = f"git lfs migrate import --fixup && {_LFS_FILTERS_ON} && git lfs checkout"
+
+
+def lfs_history_fix(report: Report, finding: Finding) -> str:
+    """One command that turns this raw blob into an LFS pointer in the commits not yet pushed."""
+    if report.lfs_fix_amends:
+        return (f"{_LFS_FILTERS_ON} && git add --renormalize -- {shell_word(finding.paths[0])} && "
+                "git commit --amend --no-edit   (your last commit, not pushed yet)")
+    # migrate first: with the filters on, the raw files would make the working copy dirty
+    return (f"{LFS_MIGRATE_FIX}   (rewrites the current branch's unpushed commits so that every filter=lfs "
+            "path holds a pointer, then puts the files' contents back; --include-ref=BRANCH for another branch)")
 
 
 def _print_server_report(report: Report) -> None:
@@ -243,6 +284,11 @@ def _print_server_report(report: Report) -> None:
               file=err)
         for step in _advice_steps(report):
             print(f"error:   {step}", file=err)
+    for finding in report.not_lfs:
+        paths = ", ".join(printable(p) for p in finding.paths)
+        where = f" (introduced in {finding.commit.short} {printable(finding.commit.subject)})" if finding.commit else ""
+        print(f"error: File {paths} is raw content where .gitattributes says filter=lfs; it must be a Git LFS "
+              f"pointer{where}: {LFS_MIGRATE_FIX}, then push again", file=err)
     if report.unsized:
         print(f"warning: {report.unsized} object(s) could not be sized", file=err)
 
