@@ -157,7 +157,8 @@ def check_staged(files: list[str], limits: Limits, excludes: list[str],
     entries = [e for e in entries if e.mode != GITLINK_MODE]
     if not entries:
         return report
-    _check_lfs_pointers(report, entries, top)
+    # git check-attr answers on the other core while this one sizes the blobs
+    attributes = _FilterAttributes(entries, top)
     by_oid: dict[str, list[str]] = {}
     for entry in entries:
         by_oid.setdefault(entry.oid, []).append(entry.path)
@@ -173,20 +174,45 @@ def check_staged(files: list[str], limits: Limits, excludes: list[str],
         elif reaches(record.size, threshold):
             findings.append(Finding(oid, record.size, paths))
     _classify(report, findings, excludes)
+    _check_lfs_pointers(report, entries, attributes.lfs_paths(), top)
     if notebooks is not None:
         report.notebooks = check_notebooks(entries, notebooks, top, skip={f.oid for f in report.errors})
     return report
 
 
-def _check_lfs_pointers(report: Report, entries, top: str) -> None:
+class _FilterAttributes:
+    """The ``filter`` attribute of every staged path, from one ``git check-attr`` started
+    in a thread (waiting on git releases the interpreter) so the caller goes on meanwhile."""
+
+    def __init__(self, entries, top: str):
+        import threading
+
+        self._fields: list[str] = []
+        self._failure: BaseException | None = None
+        payload = "".join(entry.path + "\0" for entry in entries)
+        self._thread = threading.Thread(target=self._run, args=(payload, top), daemon=True)
+        self._thread.start()
+
+    def _run(self, payload: str, top: str) -> None:
+        try:
+            proc = run_git(["check-attr", "--stdin", "-z", "filter"], top, check=False, input=payload)
+            self._fields = proc.stdout.split("\0")
+        except BaseException as exc:  # raised again in the caller's thread, where errors.run maps it
+            self._failure = exc
+
+    def lfs_paths(self) -> set[str]:
+        self._thread.join()
+        if self._failure is not None:
+            raise self._failure
+        fields = self._fields
+        return {fields[i] for i in range(0, len(fields) - 2, 3) if fields[i + 2] == "lfs"}
+
+
+def _check_lfs_pointers(report: Report, entries, lfs_paths: set[str], top: str) -> None:
     """Staged files whose attributes say ``filter=lfs`` but whose blob is raw content: the
     commit of someone without git-lfs installed, which every clone expects as a pointer.
-    One ``git check-attr`` for every path; only the few LFS paths are then read (a blob
-    too big to be a pointer is judged by its size alone)."""
-    proc = run_git(["check-attr", "--stdin", "-z", "filter"], top, check=False,
-                   input="".join(entry.path + "\0" for entry in entries))
-    fields = proc.stdout.split("\0")
-    lfs_paths = {fields[i] for i in range(0, len(fields) - 2, 3) if fields[i + 2] == "lfs"}
+    Only the few LFS paths are read (a blob too big to be a pointer is judged by its size
+    alone)."""
     if not lfs_paths:
         return
     tracked = [entry for entry in entries if entry.path in lfs_paths]
