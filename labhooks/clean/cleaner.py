@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from labhooks import fit
 from labhooks.clean import backends, backup, bfg, children, held, pins, preflight, publish, verify
 from labhooks.clean import plan as planning
 from labhooks.errors import LabhooksError
@@ -43,6 +44,7 @@ class Options:
     protect_head: bool = False
     keep_placeholders: bool = False
     push: bool = False
+    wide: bool = False  # the plan's paths and ids whole on a terminal too
 
 
 @dataclass
@@ -177,7 +179,13 @@ def _clean(options: Options, cwd, out: Callable[[str], None], confirm: Callable[
     the_plan = planning.make_plan(root, max_bytes, options.protect_head)
     job = backends.Job(max_bytes, gitdir, sorted({b.oid for b in the_plan.blobs} | the_plan.kept_at_head),
                        the_plan.store_bytes, options.protect_head, options.keep_placeholders)
-    out(f"Repository {root}; backend {backend.name}: {shlex.join(backend.command(job))}")
+    # Fitted to a terminal (stdout, where the command's out writes); a pipe gets it whole.
+    width = None if options.wide else fit.terminal_width(sys.stdout)
+    command = shlex.join(backend.command(job))
+    shown_root = str(root) if width is None else fit.shorten(str(root), max(20, width - 12), fit.MIDDLE)
+    for line in fit.fold(f"Repository {shown_root}; backend {backend.name}: {command}", width, keep=command,
+                         later="  "):
+        out(line)
     if not the_plan.blobs:
         out(f"Nothing to do: no blob over {preflight.describe_limit(max_bytes)} is reachable from any ref "
             "or stash entry.")
@@ -185,7 +193,7 @@ def _clean(options: Options, cwd, out: Callable[[str], None], confirm: Callable[
             out(f"{the_plan.unreachable_big} blob(s) over the limit are only in reflogs or unreachable: "
                 f"{FINISH_COMMAND} removes them (and keeps the stash).")
         return Result(0, size_before=the_plan.store_bytes, size_after=the_plan.store_bytes)
-    for line in planning.render(the_plan, backend.name):
+    for line in planning.render(the_plan, backend.name, width):
         out(line)
     if options.dry_run:
         out("Dry run: nothing was changed.")

@@ -23,11 +23,14 @@ from labhooks.clean.backends import BACKENDS
               help="bfg only: keep BFG's <name>.REMOVED.git-id files where blobs were stripped.")
 @click.option("--push", is_flag=True,
               help="Then push the rewritten branches and tags each remote has, leased on the replaced ids.")
-def command(max_size, backend, bfg_jar, dry_run, yes, backup_dir, no_backup, protect_head, keep_placeholders, push):
+@click.option("--wide", is_flag=True,
+              help="On a terminal too, show the plan's paths and ids whole (a pipe always gets them whole).")
+def command(max_size, backend, bfg_jar, dry_run, yes, backup_dir, no_backup, protect_head, keep_placeholders, push,
+            wide):
     """Strip blobs over SIZE from every ref, with a verified backup first."""
     from labhooks.clean import cleaner
 
     options = cleaner.Options(max_size, backend, bfg_jar, dry_run, yes, backup_dir, no_backup, protect_head,
-                              keep_placeholders, push)
+                              keep_placeholders, push, wide)
     result = cleaner.run(options, out=click.echo, confirm=lambda q: click.confirm(q, default=False))
     return result.exit_code

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from labhooks import fit
 from labhooks.clean.refs import Ref, list_refs, stash_entries
 from labhooks.clean.verify import tree_listing
 from labhooks.errors import LabhooksError
@@ -105,21 +106,43 @@ def make_plan(root: Path, max_bytes: int, protect_head: bool = False) -> Plan:
     return plan
 
 
-def render(plan: Plan, backend_name: str) -> list[str]:
+# The plan's blob rows on a terminal: size and id first (a figure is never cut, the id
+# only abbreviated), then the path, which gives way in the middle, then where it came
+# from, which loses its end first.
+_BLOB_COLUMNS = [
+    fit.Column("", right=True, label="size"),
+    fit.Column("", fit.PREFIX, least=7, label="blob"),
+    fit.Column("", fit.MIDDLE, least=20, label="path"),
+    fit.Column("", fit.END, least=20, drop=1, label="commit"),
+]
+_INDENT = "  "
+
+
+def render(plan: Plan, backend_name: str, width: int | None = None) -> list[str]:
+    """The plan as lines; ``width``: a terminal's, every line fitted to it (None: whole)."""
     verb = "become Git LFS objects" if backend_name == "lfs" else "will be removed from history"
     lines = [f"{len(plan.blobs)} blob(s) over {format_size(plan.max_bytes)} {verb}:"]
+    rows = []
     for blob in plan.blobs:
         if blob.origin:
             commit = blob.origin.commit
-            paths = ", ".join(printable(p) for p in blob.origin.paths)
-            where = f"added in {commit.short} ({commit.date[:10]}, {commit.subject})"
+            paths = [printable(p) for p in blob.origin.paths]
+            where = f"added in {commit.short} ({commit.date[:10]}, {printable(commit.subject)})"
         else:
-            paths, where = "(path unknown)", "(only in a stash or tag)"
-        lines.append(f"  {format_size(blob.size):>10}  {blob.oid[:10]}  {paths}  {where}")
+            paths, where = ["(path unknown)"], "(only in a stash or tag)"
+        if width is not None and len(paths) > 1:
+            paths = [f"{paths[0]}{fit.MORE_MARK}{len(paths) - 1} more"]
+        rows.append([format_size(blob.size), blob.oid[:10], ", ".join(paths), where])
+    if width is None:
+        lines += [f"  {size:>10}  {oid}  {paths}  {where}" for size, oid, paths, where in rows]
+    else:
+        fitted = fit.fit(_BLOB_COLUMNS, rows, width - len(_INDENT))
+        lines += [_INDENT + line for line in fit.plain_lines(fitted)[1:]]
     if plan.kept_at_head:
         lines.append(f"{len(plan.kept_at_head)} blob(s) over the limit are kept: they are in HEAD (--protect-head)")
     lines.append(f"{len(plan.changing_refs)} ref(s) will be rewritten:")
-    lines += [f"  {name}" for name in plan.changing_refs]
+    lines += [_INDENT + (printable(name) if width is None else fit.shorten(printable(name), width - 2, fit.MIDDLE))
+              for name in plan.changing_refs]
     if plan.stash:
         entries = "entry" if len(plan.stash) == 1 else "entries"
         lines.append(f"{len(plan.stash)} stash {entries} kept (rewritten where needed)")
@@ -128,4 +151,6 @@ def render(plan: Plan, backend_name: str) -> list[str]:
                      "gc removes them")
     lines.append(f"object store now {format_size(plan.store_bytes)}; expected saving about {format_size(plan.saving)}"
                  " (what those blobs take on disk)")
-    return lines
+    if width is None:
+        return lines
+    return [folded for line in lines for folded in fit.fold(line, width, later="  ")]

@@ -315,3 +315,48 @@ def find_blob_origins(blob_oids: Iterable[str], revs: Iterable[str], cwd=None) -
                 origin.paths.insert(0, path)
             seen_here.add(oid)
     return origins
+
+
+class CommitChanges:
+    """One commit of a walk with its parents and every path its first-parent diff touches."""
+
+    __slots__ = ("oid", "header", "parents", "changes")
+
+    def __init__(self, oid: str, header: bytes, parents: list[str], changes: list[tuple[bytes, bytes, bytes]]):
+        self.oid = oid
+        self.header = header  # what records.Commit.parse reads
+        self.parents = parents
+        self.changes = changes  # (new mode, new blob id, path); a deletion has mode b"000000"
+
+
+# The same walk as added_blobs' (same diff rule), with the parents in the header and
+# deletions kept: whoever follows a file's state from commit to commit needs both.
+_CHANGES_ARGS = [arg for arg in _LOG_ARGS if not arg.startswith(("--diff-filter=", "--format="))] + [
+    f"--format={_LOG_FORMAT}%x1f%P"]
+
+
+def commit_changes(revs: Iterable[str], cwd=None) -> list[CommitChanges]:
+    """Every commit of ``revs``, newest first (git log order), from one ``git log``; the
+    whole answer is held in memory, so this is for ranges and for repositories that
+    need it (not the scan's walk)."""
+    options, plain = split_revs(revs)
+    proc = run_git([*_CHANGES_ARGS, "--stdin", *options], cwd, check=False, text=False, env=NO_FETCH_ENV,
+                   input="".join(r + "\n" for r in plain).encode("utf-8", "surrogateescape"))
+    if proc.returncode != 0:
+        raise GitError(_log_failure(proc.stderr.decode("utf-8", "replace"), proc.returncode))
+    commits = []
+    for record in (b"\0" + proc.stdout).split(_RECORD_START):
+        if not record:
+            continue
+        header, _, raw = record.partition(b"\0")
+        fields = header.split(b"\x1f")
+        parents = fields[-1].decode().split() if len(fields) > 5 else []
+        tokens = raw.lstrip(b"\n").split(b"\0")
+        changes = []
+        for meta, path in zip(tokens[0:-1:2], tokens[1::2]):
+            # ":oldmode newmode oldoid newoid S"
+            parts = meta.split(b" ")
+            if len(parts) >= 5:
+                changes.append((parts[1], parts[3], path))
+        commits.append(CommitChanges(fields[0].decode(), b"\x1f".join(fields[:5]), parents, changes))
+    return commits

@@ -110,7 +110,7 @@ def _digits(threshold: int) -> int:
 
 
 class BlobQuery(Record):
-    __slots__ = ("blobs", "missing", "objects", "commits", "blob_count", "disk_bytes")
+    __slots__ = ("blobs", "missing", "objects", "commits", "blob_count", "disk_bytes", "attribute_files")
 
     def __init__(self, blobs: list[ObjectRecord], missing: int, objects: int | None = None):
         self.blobs = blobs  # at or over the threshold, biggest first
@@ -119,17 +119,22 @@ class BlobQuery(Record):
         self.commits: int | None = None  # commits walked, when counted
         self.blob_count: int | None = None  # blobs walked (with repeats across paths), when counted
         self.disk_bytes: int | None = None  # the walked objects' size in the store, when asked
+        self.attribute_files: list[str] = []  # blobs walked at a path named .gitattributes, when asked
 
 
-def blobs_at_least(revs: Iterable[str], threshold: int, cwd=None, *, disk_size: bool = False) -> BlobQuery:
+def blobs_at_least(revs: Iterable[str], threshold: int, cwd=None, *, disk_size: bool = False,
+                   attribute_files: bool = False) -> BlobQuery:
     """Blobs of at least ``threshold`` bytes reachable from ``revs`` (deduplicated), with
     counts of the commits and blobs walked; ``disk_size``: also the walked objects' total
-    size in the object store (compressed, deltified: what a pack of them comes near)."""
+    size in the object store (compressed, deltified: what a pack of them comes near; the
+    sum ``git rev-list --disk-usage`` prints for the same objects); ``attribute_files``:
+    also the ids of the blobs walked under a path named ``.gitattributes``."""
     # The type leads each line, so "\ncommit " and "\nblob " count exactly (a path comes
     # last and git cuts it at a newline) with a substring count in C, and the size regex
     # starts from a literal.
     pattern = _size_regex(threshold, rb" ([0-9a-f]+) ?([^\n]*)", b"blob " + (rb"\d+ " if disk_size else b""))
     found: dict[str, ObjectRecord] = {}
+    query_attributes: list[str] = []
     missing = commits = blob_count = disk = 0
     fmt = "%(objecttype) %(objectsize:disk) %(objectsize) %(objectname) %(rest)" if disk_size else \
         "%(objecttype) %(objectsize) %(objectname) %(rest)"
@@ -146,6 +151,8 @@ def blobs_at_least(revs: Iterable[str], threshold: int, cwd=None, *, disk_size: 
             blob_count += block.count(b"\nblob ")
             if disk_size:
                 disk += sum(map(int, disk_sizes.findall(block)))
+            if attribute_files:
+                _attribute_blobs(block, query_attributes, 3 if disk_size else 2)
             for match in pattern.finditer(block):
                 size = int(match.group(1))
                 if size >= threshold:
@@ -158,7 +165,26 @@ def blobs_at_least(revs: Iterable[str], threshold: int, cwd=None, *, disk_size: 
     query = BlobQuery(biggest_first(found.values()), missing)
     query.commits, query.blob_count = commits, blob_count
     query.disk_bytes = disk if disk_size else None
+    query.attribute_files = query_attributes
     return query
+
+
+_ATTRIBUTES_LINE_END = b".gitattributes\n"
+
+
+def _attribute_blobs(block: bytes, into: list[str], oid_at: int) -> None:
+    """Blob ids of the lines of ``block`` (``\nblob ... <oid> <path>``) whose path is a
+    ``.gitattributes`` file: a substring search in C, then a look at each hit's line."""
+    pos = block.find(_ATTRIBUTES_LINE_END)
+    while pos >= 0:
+        start = block.rfind(b"\n", 0, pos) + 1
+        # "blob [disk size] size oid path": ``oid_at`` says which word the oid is, and what
+        # follows it is the path up to its last ".gitattributes": nothing, or a folder
+        words = block[start:pos].split(b" ", oid_at + 1)
+        folder = words[-1]
+        if words[0] == b"blob" and len(words) == oid_at + 2 and (not folder or folder.endswith(b"/")):
+            into.append(words[oid_at].decode())
+        pos = block.find(_ATTRIBUTES_LINE_END, pos + 1)
 
 
 def biggest_first(records: Iterable[ObjectRecord]) -> list[ObjectRecord]:

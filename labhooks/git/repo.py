@@ -67,6 +67,12 @@ def is_null_oid(oid: str) -> bool:
     return bool(oid) and set(oid) == {"0"}
 
 
+def is_unpushed(commit: str, cwd=None) -> bool:
+    """Whether no remote-tracking ref holds ``commit`` (False when git cannot say)."""
+    proc = run_git(["for-each-ref", "--contains", commit, "--count=1", "refs/remotes"], cwd, check=False)
+    return proc.returncode == 0 and not proc.stdout.strip()
+
+
 def head_commit(cwd=None) -> str | None:
     proc = run_git(["rev-parse", "--verify", "-q", "HEAD^{commit}"], cwd, check=False)
     return proc.stdout.strip() or None
@@ -80,6 +86,18 @@ PARTIAL_CLONE_KEYS = ("extensions.partialclone", "remote.*.promisor")
 def config_pattern(keys) -> str:
     """A ``git config --get-regexp`` pattern for exactly these keys ('*': any name)."""
     return "^(" + "|".join(key.replace(".", r"\.").replace("*", ".*") for key in keys) + ")$"
+
+
+def config_values(pattern: str, cwd=None) -> dict[str, str]:
+    """The ``git config`` values whose keys match ``pattern`` (none outside a repository),
+    from one git process; the last value wins, as in git. Keys as git prints them:
+    section and name lower-cased, a subsection (a remote's name) as written."""
+    proc = run_git(["config", "--get-regexp", pattern], cwd, check=False)
+    values = {}
+    for line in proc.stdout.splitlines():
+        key, _, value = line.partition(" ")
+        values[key] = value.strip()
+    return values
 
 
 def is_partial_clone(cwd=None) -> bool:

@@ -23,18 +23,19 @@ from labhooks.git.repo import (
     head_commit,
     is_null_oid,
     is_partial_clone,
+    is_unpushed,
     not_a_repository,
     refs_to_trees_or_blobs,
     staged_entries,
 )
 from labhooks.git.store import StoreListing, store_blobs_at_least
+from labhooks.guard.lfs import check_lfs_history
+from labhooks.guard.notebooks import NotebookLimits, NotebookReport, check_notebooks
 from labhooks.sizes import reaches
 
 # Above this many names, matching pathspecs costs git O(files x names): list the whole
 # index once and filter by set membership instead.
 _PATHSPEC_LIMIT = 64
-
-
 
 
 class Finding(Record):
@@ -50,19 +51,23 @@ class Finding(Record):
 class Limits(Record):
     """The sizes a check applies and where the refusal size came from."""
 
-    __slots__ = ("max_size", "warn_size", "max_source", "forge")
+    __slots__ = ("max_size", "warn_size", "max_source", "forge", "push_limit", "push_source")
 
-    def __init__(self, max_size: int, warn_size: int | None, max_source: str, forge=None):
+    def __init__(self, max_size: int, warn_size: int | None, max_source: str, forge=None,
+                 push_limit: int | None = None, push_source: str | None = None):
         self.max_size = max_size
         self.warn_size = warn_size  # None: no warnings
         self.max_source = max_source  # "--max", "git config labhooks.maxsize", "forge", "default"
         self.forge = forge  # labhooks.forges.Forge whose rules apply (None: server side)
+        self.push_limit = push_limit  # a push of this estimated size or more is refused (None: no rule)
+        self.push_source = push_source  # who says so: the forge's name, "git config labhooks.pushlimit"
 
 
 class Report(Record):
     __slots__ = ("mode", "limits", "errors", "warnings", "unsized", "unreachable", "head_unpushed",
                  "scope", "refs", "commits", "blobs", "push_bytes", "push_too_big", "excluded",
-                 "forge_why", "head_only_adds", "head_is_root", "not_staged", "not_lfs", "baselined", "baseline")
+                 "forge_why", "head_only_adds", "head_is_root", "not_staged", "not_lfs", "baselined", "baseline",
+                 "lfs_blobs", "lfs_fix_amends", "lfs_hook_missing", "lfs_unchecked", "notebooks")
 
     def __init__(self, mode: str, limits: Limits):
         self.mode = mode
@@ -86,6 +91,11 @@ class Report(Record):
         self.not_lfs: list[Finding] = []  # filter=lfs paths staged as raw content, not pointers
         self.baselined: list[Finding] = []  # over the limit but listed in the baseline file
         self.baseline: str | None = None
+        self.lfs_blobs: int | None = None  # history modes: blobs at filter=lfs paths looked at, when any
+        self.lfs_fix_amends = False  # every not_lfs blob came in with HEAD, unpushed: amend it
+        self.lfs_hook_missing: str | None = None  # who owns a pre-push hook that would not upload the fixed files
+        self.lfs_unchecked = False  # partial clone: a .gitattributes needed is missing here
+        self.notebooks: NotebookReport | None = None  # commit mode: notebooks with big outputs
 
     @property
     def max_size(self) -> int:
@@ -98,7 +108,8 @@ class Report(Record):
     @property
     def refused(self) -> bool:
         """Whether this check stops the commit or push (exit 1)."""
-        return bool(self.errors or self.push_too_big or self.not_lfs)
+        return bool(self.errors or self.push_too_big or self.not_lfs
+                    or (self.notebooks is not None and self.notebooks.refused))
 
 
 def _excluded(paths: list[str], globs: list[str]) -> bool:
@@ -130,7 +141,8 @@ def _threshold(limits: Limits) -> int:
     return min(size for size in sizes if size is not None)
 
 
-def check_staged(files: list[str], limits: Limits, excludes: list[str]) -> Report:
+def check_staged(files: list[str], limits: Limits, excludes: list[str],
+                 notebooks: NotebookLimits | None = None) -> Report:
     top, prefix, objects_dir = _worktree()
     report = Report("commit", limits)
     if files:
@@ -145,7 +157,8 @@ def check_staged(files: list[str], limits: Limits, excludes: list[str]) -> Repor
     entries = [e for e in entries if e.mode != GITLINK_MODE]
     if not entries:
         return report
-    _check_lfs_pointers(report, entries, top)
+    # git check-attr answers on the other core while this one sizes the blobs
+    attributes = _FilterAttributes(entries, top)
     by_oid: dict[str, list[str]] = {}
     for entry in entries:
         by_oid.setdefault(entry.oid, []).append(entry.path)
@@ -161,18 +174,45 @@ def check_staged(files: list[str], limits: Limits, excludes: list[str]) -> Repor
         elif reaches(record.size, threshold):
             findings.append(Finding(oid, record.size, paths))
     _classify(report, findings, excludes)
+    _check_lfs_pointers(report, entries, attributes.lfs_paths(), top)
+    if notebooks is not None:
+        report.notebooks = check_notebooks(entries, notebooks, top, skip={f.oid for f in report.errors})
     return report
 
 
-def _check_lfs_pointers(report: Report, entries, top: str) -> None:
+class _FilterAttributes:
+    """The ``filter`` attribute of every staged path, from one ``git check-attr`` started
+    in a thread (waiting on git releases the interpreter) so the caller goes on meanwhile."""
+
+    def __init__(self, entries, top: str):
+        import threading
+
+        self._fields: list[str] = []
+        self._failure: BaseException | None = None
+        payload = "".join(entry.path + "\0" for entry in entries)
+        self._thread = threading.Thread(target=self._run, args=(payload, top), daemon=True)
+        self._thread.start()
+
+    def _run(self, payload: str, top: str) -> None:
+        try:
+            proc = run_git(["check-attr", "--stdin", "-z", "filter"], top, check=False, input=payload)
+            self._fields = proc.stdout.split("\0")
+        except BaseException as exc:  # raised again in the caller's thread, where errors.run maps it
+            self._failure = exc
+
+    def lfs_paths(self) -> set[str]:
+        self._thread.join()
+        if self._failure is not None:
+            raise self._failure
+        fields = self._fields
+        return {fields[i] for i in range(0, len(fields) - 2, 3) if fields[i + 2] == "lfs"}
+
+
+def _check_lfs_pointers(report: Report, entries, lfs_paths: set[str], top: str) -> None:
     """Staged files whose attributes say ``filter=lfs`` but whose blob is raw content: the
     commit of someone without git-lfs installed, which every clone expects as a pointer.
-    One ``git check-attr`` for every path; only the few LFS paths are then read (a blob
-    too big to be a pointer is judged by its size alone)."""
-    proc = run_git(["check-attr", "--stdin", "-z", "filter"], top, check=False,
-                   input="".join(entry.path + "\0" for entry in entries))
-    fields = proc.stdout.split("\0")
-    lfs_paths = {fields[i] for i in range(0, len(fields) - 2, 3) if fields[i + 2] == "lfs"}
+    Only the few LFS paths are read (a blob too big to be a pointer is judged by its size
+    alone)."""
     if not lfs_paths:
         return
     tracked = [entry for entry in entries if entry.path in lfs_paths]
@@ -186,6 +226,10 @@ def _check_lfs_pointers(report: Report, entries, top: str) -> None:
         if entry.oid in contents and is_lfs_pointer(contents[entry.oid]):
             continue
         report.not_lfs.append(Finding(entry.oid, record.size, [entry.path]))
+    if report.not_lfs:
+        from labhooks.guard.lfs import pre_push_without_lfs
+
+        report.lfs_hook_missing = pre_push_without_lfs()
 
 
 # deflate cannot shrink data more than 1032:1 (one 2-bit code per 258-byte match)
@@ -376,14 +420,15 @@ def check_pre_receive(limits: Limits, excludes: list[str], stdin: bytes) -> Repo
 
 
 def _check_revisions(report: Report, revs: list[str], excludes: list[str]) -> None:
-    forge = report.limits.forge
-    push_limit = forge.push_limit if forge is not None and report.mode == "push" else None
-    query = blobs_at_least(revs, _threshold(report.limits), disk_size=push_limit is not None)
+    push_limit = report.limits.push_limit if report.mode == "push" else None
+    query = blobs_at_least(revs, _threshold(report.limits), disk_size=push_limit is not None,
+                           attribute_files=True)
     report.unsized = query.missing
     report.commits, report.blobs = query.commits, query.blob_count
     if push_limit is not None:
         report.push_bytes = query.disk_bytes
-        report.push_too_big = query.disk_bytes is not None and reaches(query.disk_bytes, push_limit)
+        report.push_too_big = push_too_big(query.disk_bytes, push_limit)
+    check_lfs_history(report, revs, query.attribute_files)
     if not query.blobs:
         return
     origins = find_blob_origins([b.oid for b in query.blobs], revs)
@@ -395,6 +440,14 @@ def _check_revisions(report: Report, revs: list[str], excludes: list[str]) -> No
         findings.append(Finding(blob.oid, blob.size or 0, paths, origin.commit if origin else None))
     _classify(report, findings, excludes)
     _note_head(report)
+
+
+def push_too_big(push_bytes: int | None, push_limit: int) -> bool:
+    """The push-size rule, the one place it is decided: a push's size is the sum of the
+    store sizes (``%(objectsize:disk)``) of every object ``git rev-list --objects RANGE``
+    lists, which is what ``git rev-list --disk-usage`` prints for the same range (the
+    pre-push hook's fast path asks that, against the smallest limit any rule uses)."""
+    return push_bytes is not None and reaches(push_bytes, push_limit)
 
 
 def check_all(limits: Limits, excludes: list[str], listing: StoreListing | None = None) -> Report:
@@ -414,6 +467,7 @@ def check_all(limits: Limits, excludes: list[str], listing: StoreListing | None 
         query = store_blobs_at_least(threshold, listing=listing)
     candidates = query.blobs
     report.scope = f"every ref ({query.objects} objects in the store)"
+    check_lfs_history(report, ["--all"])
     if not candidates:
         return report  # nothing that big anywhere: no history walk needed
     sizes = {b.oid: b.size or 0 for b in candidates}  # a store listing sizes every object
@@ -448,8 +502,7 @@ def _note_head(report: Report) -> None:
     head = head_commit()
     if head is None or any(f.commit is None or f.commit.oid != head for f in report.errors):
         return
-    on_remote = run_git(["for-each-ref", "--contains", head, "--count=1", "refs/remotes"], check=False)
-    report.head_unpushed = on_remote.returncode == 0 and not on_remote.stdout.strip()
+    report.head_unpushed = is_unpushed(head)
     if not report.head_unpushed:
         return
     # amending a commit that only added these files would leave it empty, which git refuses

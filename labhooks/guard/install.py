@@ -54,24 +54,32 @@ _BLOCK_END = "# <<< labhooks settings"
 def hook_settings(name: str, python: str) -> list[str]:
     """The shell assignments a hook's settings block holds: every threshold, config key
     and message the script uses comes from the guard's own constants, here."""
-    from labhooks.guard.main import SIZE_KEYS, smallest_rule_size
-    from labhooks.guard.main import limits as guard_limits
+    from labhooks.git.attributes import ATTRIBUTES_PATHSPEC
     from labhooks.git.repo import PARTIAL_CLONE_KEYS, config_pattern
+    from labhooks.guard.lfs import LFS_RULE
+    from labhooks.guard.main import PUSH_LIMIT_KEY, SIZE_KEYS, smallest_push_limit, smallest_rule_size
+    from labhooks.guard.main import limits as guard_limits
     from labhooks.sizes import format_size
 
     settings = {"LABHOOKS_PYTHON": "${LABHOOKS_PYTHON:-%s}" % (shlex.quote(python) if python else "")}
     if name == "pre-push":
-        keys = [*SIZE_KEYS, *PARTIAL_CLONE_KEYS]
+        keys = [*SIZE_KEYS, PUSH_LIMIT_KEY, *PARTIAL_CLONE_KEYS]
+        top, nested = ATTRIBUTES_PATHSPEC
         settings.update(
             settings_pattern=shlex.quote(config_pattern(keys)),
             size_pattern=shlex.quote(config_pattern(SIZE_KEYS)),
             size_keys=shlex.quote(" ".join(SIZE_KEYS)),
+            push_key=shlex.quote(PUSH_LIMIT_KEY),
             partial_keys=shlex.quote(" ".join(PARTIAL_CLONE_KEYS)),
             fast_bytes=str(smallest_rule_size()),
+            fast_push_bytes=str(smallest_push_limit()),
+            lfs_rule=shlex.quote(LFS_RULE),
+            attributes_top=shlex.quote(top),
+            attributes_nested=shlex.quote(nested),
             missing=shlex.quote(MISSING_LABHOOKS),
             proven_clean=shlex.quote(
                 f"labhooks: checked every ref pushed, by git alone: no blob of {format_size(smallest_rule_size())} "
-                "or more, under every forge's limit"),
+                f"or more, the push under its size limit, no {LFS_RULE} rule at the tips"),
         )
     else:
         settings.update(

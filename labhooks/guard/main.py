@@ -6,17 +6,22 @@ import sys
 
 from labhooks import forges
 from labhooks.errors import EXIT_FINDINGS, LabhooksError, run
-from labhooks.git.process import run_git
+from labhooks.git.repo import config_values
 from labhooks.git.store import StoreListing
 from labhooks.guard.checks import Limits, check_all, check_pre_receive, check_push, check_staged
+from labhooks.guard.notebooks import DEFAULT_NOTEBOOK_WARN, notebook_limits
 from labhooks.guard.report import print_report
 from labhooks.sizes import SizeError, parse_size
 
 DEFAULT_MAX = "100M"
 DEFAULT_WARN = "50M"
 SIZE_KEYS = ("labhooks.maxsize", "labhooks.warnsize")
+# a push of this estimated size or more is refused, whatever the forge (0: no such rule);
+# for self-hosted forges, whose push limits are their admins' choice
+PUSH_LIMIT_KEY = "labhooks.pushlimit"
 # what the guard reads from git config: its settings and the remotes' URLs (forge rules)
-SETTINGS_PATTERN = r"^(labhooks\.(maxsize|warnsize|forge|baseline)|remote\..*\.(url|pushurl))$"
+SETTINGS_PATTERN = (r"^(labhooks\.(maxsize|warnsize|pushlimit|forge|baseline|notebookwarn|notebookmax)"
+                    r"|remote\..*\.(url|pushurl))$")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -73,9 +78,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--baseline", metavar="FILE",
                         help="allow the blobs FILE lists (written by --write-baseline), never new ones "
                         "(default: git config labhooks.baseline)")
+    parser.add_argument("--notebook-warn", metavar="SIZE",
+                        help="commit mode: warn about staged .ipynb notebooks whose saved outputs come to SIZE "
+                        f"or more (default: git config labhooks.notebookwarn, else {DEFAULT_NOTEBOOK_WARN}; 0 "
+                        "turns it off)")
+    parser.add_argument("--notebook-max", metavar="SIZE",
+                        help="commit mode: refuse staged notebooks whose outputs come to SIZE or more "
+                        "(default: git config labhooks.notebookmax, else off)")
     parser.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                         help="allow blobs whose every path matches GLOB (on the full path or the "
                         "file name; '*' crosses '/'); repeatable")
+    parser.add_argument("--wide", action="store_true",
+                        help="on a terminal too, show every path and id whole instead of fitting each "
+                        "finding to one line (output that is not a terminal is never fitted)")
     return parser
 
 
@@ -101,7 +116,8 @@ def _check(argv: list[str] | None, store_listing: StoreListing | None) -> int:
     elif args.pre_receive:
         report = check_pre_receive(rules, args.exclude, sys.stdin.buffer.read())
     else:
-        report = check_staged(args.files, rules, args.exclude)
+        notebooks = notebook_limits(args.notebook_warn, args.notebook_max, settings)
+        report = check_staged(args.files, rules, args.exclude, notebooks)
     report.forge_why = choice.why if choice else None
     if args.write_baseline:
         if not args.all:
@@ -112,10 +128,11 @@ def _check(argv: list[str] | None, store_listing: StoreListing | None) -> int:
     if baseline:
         source = "--baseline" if args.baseline else "git config labhooks.baseline"
         allowed = read_baseline(baseline, source)
-        report.baselined = [f for f in report.errors if f.oid in allowed]
+        report.baselined = [f for f in report.errors + report.not_lfs if f.oid in allowed]
         report.errors = [f for f in report.errors if f.oid not in allowed]
+        report.not_lfs = [f for f in report.not_lfs if f.oid not in allowed]
         report.baseline = baseline
-    print_report(report)
+    print_report(report, wide=args.wide)
     return EXIT_FINDINGS if report.refused else 0
 
 
@@ -146,7 +163,28 @@ def limits(max_option: str | None, warn_option: str | None, settings: dict[str, 
         chosen.append((size, source))
     (max_size, max_source), (warn_size, _) = chosen
     warn = warn_size if 0 < warn_size < max_size else None
-    return Limits(max_size, warn, max_source, forge)
+    push_limit, push_source = _push_limit(settings, forge)
+    return Limits(max_size, warn, max_source, forge, push_limit, push_source)
+
+
+def _push_limit(settings: dict[str, str], forge: forges.Forge | None) -> tuple[int | None, str | None]:
+    """``git config labhooks.pushlimit`` (0: no push-size rule), else the forge's."""
+    if PUSH_LIMIT_KEY in settings:
+        source = f"git config {PUSH_LIMIT_KEY}"
+        try:
+            size = parse_size(settings[PUSH_LIMIT_KEY])
+        except SizeError as exc:
+            raise LabhooksError(f"{source}: {exc.message}") from None
+        return (size, source) if size > 0 else (None, None)
+    if forge is None or forge.push_limit is None:
+        return None, None
+    return forge.push_limit, forge.name
+
+
+def smallest_push_limit() -> int:
+    """The smallest push limit of any forge: a push estimated under it passes every
+    forge's push-size rule (the pre-push hook's fast path)."""
+    return min(forge.push_limit for forge in forges.FORGES.values() if forge.push_limit is not None)
 
 
 def _forge_size(option: str, forge: forges.Forge | None, chosen: list[tuple[int, str]]) -> int:
@@ -157,7 +195,8 @@ def _forge_size(option: str, forge: forges.Forge | None, chosen: list[tuple[int,
     return forge.file_warning if forge.file_warning is not None else chosen[0][0] // 2
 
 
-_BASELINE_HEADER = "# labhooks baseline: blobs allowed although over the limit (blob id, size, path)\n"
+_BASELINE_HEADER = ("# labhooks baseline: blobs allowed although refused (over the limit, or raw at a filter=lfs "
+                    "path) (blob id, size, path)\n")
 
 
 def write_baseline(path: str, report) -> None:
@@ -166,7 +205,7 @@ def write_baseline(path: str, report) -> None:
     from labhooks.text import printable
 
     lines = [_BASELINE_HEADER] + [
-        f"{f.oid} {f.size} {printable(', '.join(f.paths))}\n" for f in report.errors]
+        f"{f.oid} {f.size} {printable(', '.join(f.paths))}\n" for f in report.errors + report.not_lfs]
     scratch = path + ".labhooks-tmp"
     with writing(path):
         try:
@@ -178,7 +217,8 @@ def write_baseline(path: str, report) -> None:
                 os.unlink(scratch)
     from labhooks.sizes import format_size
 
-    print(f"labhooks: wrote {len(report.errors)} blob(s) of {format_size(report.max_size)} or more to {path}; "
+    raw_lfs = f", and {len(report.not_lfs)} raw one(s) at filter=lfs paths," if report.not_lfs else ""
+    print(f"labhooks: wrote {len(report.errors)} blob(s) of {format_size(report.max_size)} or more{raw_lfs} to {path}; "
           f"check with: labhooks check-large --all --baseline {path} (or git config labhooks.baseline {path})")
 
 
@@ -215,12 +255,7 @@ def configured_settings() -> dict[str, str]:
     """The guard's settings and the remotes' URLs in the repository we are in (none
     outside one), from one git process; the last value wins, as in git. Keys as git
     prints them: section and name lower-cased, a remote's name as written."""
-    proc = run_git(["config", "--get-regexp", SETTINGS_PATTERN], check=False)
-    settings = {}
-    for line in proc.stdout.splitlines():
-        key, _, value = line.partition(" ")
-        settings[key] = value.strip()
-    return settings
+    return config_values(SETTINGS_PATTERN)
 
 
 if __name__ == "__main__":

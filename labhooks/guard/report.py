@@ -7,9 +7,12 @@ labhooks cannot be found.
 
 from __future__ import annotations
 
+import re
 import sys
 
+from labhooks import fit
 from labhooks.guard.checks import Finding, Report
+from labhooks.guard.notebooks import NotebookReport
 from labhooks.sizes import format_size, git_size_arg
 from labhooks.text import printable
 
@@ -21,12 +24,13 @@ if TYPE_CHECKING:
 def _describe(finding: Finding, with_commit: bool) -> str:
     paths = ", ".join(printable(p) for p in finding.paths)
     line = f"  {paths}  {format_size(finding.size)}"
-    if with_commit:
-        if finding.commit is not None:
-            line += f"  (introduced in {finding.commit.short} {printable(finding.commit.subject)})"
-        else:
-            line += f"  (blob {finding.oid[:10]}, not added by any commit walked)"
-    return line
+    return f"{line}  {_origin_note(finding)}" if with_commit else line
+
+
+def _origin_note(finding: Finding) -> str:
+    if finding.commit is not None:
+        return f"(introduced in {finding.commit.short} {printable(finding.commit.subject)})"
+    return f"(blob {finding.oid[:10]}, not added by any commit walked)"
 
 
 def rule_words(report: Report) -> str:
@@ -42,10 +46,53 @@ def rule_words(report: Report) -> str:
     return f"{words}; {report.forge_why}" if report.forge_why else words
 
 
-def print_report(report: Report) -> None:
+def print_report(report: Report, wide: bool = False) -> None:
+    """The report on stdout (notes on stderr). On a terminal every finding is one line
+    of the terminal's width and prose is folded to it; ``wide``, or output that is not a
+    terminal (a pipe, pre-commit, a CI log), gets every path and id whole."""
     if report.mode == "pre-receive":
         _print_server_report(report)
         return
+    width = None if wide else fit.terminal_width(sys.stdout)
+    if width is None:
+        _print_findings(report, None)
+        return
+    import contextlib
+    import io
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        _print_findings(report, width)
+    for line in buffer.getvalue().splitlines():
+        print("\n".join(_fold(line, width)))
+
+
+# Where a command the report gives to paste starts: after "fix: " or another colon.
+_COMMAND_START = re.compile(r"(?:^|: )(?=(?:git|labhooks|nbstripout) )")
+
+
+def _command_in(body: str) -> str:
+    """The command in a report line: from its start to the end of the line, or to the
+    last remark in "   (...)" that ends it (the last, since a quoted path may hold one)."""
+    start = _COMMAND_START.search(body)
+    if start is None:
+        return ""
+    command = body[start.end():]
+    if command.endswith(")") and "   (" in command:
+        command = command[:command.rindex("   (")]
+    return command
+
+
+def _fold(line: str, width: int) -> list[str]:
+    """An already fitted line as it is, a longer one folded at its blanks."""
+    if fit.cell_width(line) <= width:
+        return [line]
+    body = line.lstrip(" ")
+    indent = line[:len(line) - len(body)]
+    return fit.fold(body, width, indent, keep=_command_in(body), later=indent + "  ")
+
+
+def _print_findings(report: Report, width: int | None) -> None:
     out = sys.stdout
     with_commit = report.mode != "commit"
     where = {
@@ -57,31 +104,43 @@ def print_report(report: Report) -> None:
     if report.errors:
         print(f"labhooks: {len(report.errors)} blob(s) of {format_size(report.max_size)} or more {where} "
               f"({rule_words(report)}):", file=out)
-        _list(report.errors, with_commit, lambda finding: fix_line(report, finding))
+        _list(report.errors, with_commit, lambda finding: fix_line(report, finding), width=width)
     if report.warnings:
         warned_by = ""
         if forge is not None and forge.file_warning:
             warned_by = f"; {forge.name} warns from {format_size(forge.file_warning)}"
         print(f"labhooks: warning: {len(report.warnings)} blob(s) of {format_size(report.warn_size)} or more "
               f"{where}{warned_by}:", file=out)
-        _list(report.warnings, with_commit)
+        _list(report.warnings, with_commit, width=width)
     if report.baselined:
         print(f"labhooks: note: {len(report.baselined)} blob(s) over the limit allowed by the baseline "
               f"{printable(report.baseline or '')} (they were there before; no new ones are)", file=sys.stderr)
-    if report.not_lfs:
+    if report.not_lfs and report.mode == "commit":
         print(f"labhooks: {len(report.not_lfs)} file(s) that .gitattributes stores through Git LFS "
               "(filter=lfs) are staged as raw content, not as LFS pointers:", file=out)
         _list(report.not_lfs, False,
-              lambda finding: f"git lfs install && git add --renormalize -- {shell_word(finding.paths[0])}")
+              lambda finding: f"{_LFS_FILTERS_ON} && git add --renormalize -- {shell_word(finding.paths[0])}",
+              width=width)
+    elif report.not_lfs:
+        print(f"labhooks: {len(report.not_lfs)} blob(s) {where} are raw content at paths that their commit's "
+              ".gitattributes stores through Git LFS (filter=lfs), not LFS pointers (committed without "
+              "git-lfs installed?):", file=out)
+        _list(report.not_lfs, True, lambda finding: lfs_history_fix(report, finding), width=width)
+    if report.not_lfs and report.lfs_hook_missing:
+        print("labhooks: then let git-lfs upload the files when you push (its pre-push hook is not "
+              f"installed here): {_LFS_HOOK_IN.get(report.lfs_hook_missing, _LFS_HOOK_BY_HAND)}", file=out)
+    if report.notebooks is not None:
+        _print_notebooks(report.notebooks, width)
     if report.excluded:
         print(f"labhooks: note: --exclude let through {len(report.excluded)} blob(s) that {forge.name} "
               f"refuses ({format_size(forge.file_limit)} or more): the push will still fail there:", file=out)
-        _list(report.excluded, with_commit)
+        _list(report.excluded, with_commit, width=width)
     if report.push_too_big:
+        limits = report.limits
         print(f"labhooks: this push comes to about {format_size(report.push_bytes)} (the size its objects "
-              f"take in the store), and {forge.name} refuses a push of {format_size(forge.push_limit)} or "
-              "more: push older commits first, a part at a time (git push REMOTE COMMIT:refs/heads/BRANCH)",
-              file=out)
+              f"take in the store), and {_push_rule_owner(limits.push_source)} refuses a push of "
+              f"{format_size(limits.push_limit)} or more: push older commits first, a part at a time "
+              "(git push REMOTE COMMIT:refs/heads/BRANCH)", file=out)
     if report.errors:
         print(_advice(report), file=out)
     for name in report.not_staged:
@@ -90,6 +149,9 @@ def print_report(report: Report) -> None:
     if report.unsized:
         print(f"labhooks: note: {report.unsized} object(s) are missing locally (partial clone) and could "
               "not be sized; they were not fetched", file=sys.stderr)
+    if report.lfs_unchecked:
+        print("labhooks: note: LFS conformance was not checked: a .gitattributes it needs is missing locally "
+              "(partial clone) and was not fetched", file=sys.stderr)
     if report.unreachable:
         print(f"labhooks: note: {report.unreachable} big blob(s) sit in the object store unreachable from "
               "any ref (no push sends them; `git gc --prune=now` deletes them)", file=sys.stderr)
@@ -97,12 +159,70 @@ def print_report(report: Report) -> None:
         print(summary_line(report), file=out)
 
 
-def _list(findings: list[Finding], with_commit: bool, fix: Callable[[Finding], str] | None = None) -> None:
-    """One line per finding, each followed by its own fix when there is one."""
-    for finding in findings:
-        print(_describe(finding, with_commit))
+def _list(findings: list[Finding], with_commit: bool, fix: Callable[[Finding], str] | None = None,
+          width: int | None = None) -> None:
+    """One line per finding, each followed by its own fix when there is one; fitted to
+    ``width`` as one table, so that sizes line up and paths give way in the middle."""
+    if width is None:
+        rows = [_describe(finding, with_commit) for finding in findings]
+    else:
+        rows = _fitted_rows(findings, with_commit, width)
+    for finding, row in zip(findings, rows):
+        print(row)
         if fix is not None:
             print(f"    fix: {fix(finding)}")
+
+
+# A finding's columns on a terminal: the path gives way in the middle (its file name
+# stays), the size never changes, the commit note loses its end first (its id stays).
+_FINDING_COLUMNS = [
+    fit.Column("", fit.MIDDLE, least=20, label="path"),
+    fit.Column("", right=True, label="size"),
+    fit.Column("", fit.END, least=26, drop=1, label="commit"),  # "(introduced in " + a 10-digit id
+]
+_NOTEBOOK_COLUMNS = [fit.Column("", fit.MIDDLE, least=20, label="notebook"), fit.Column("", label="outputs")]
+_INDENT = "  "
+
+
+def _fitted_rows(findings: list[Finding], with_commit: bool, width: int) -> list[str]:
+    rows = []
+    for finding in findings:
+        paths = [printable(p) for p in finding.paths]
+        shown = paths[0] if len(paths) == 1 else f"{paths[0]}{fit.MORE_MARK}{len(paths) - 1} more"
+        row = [shown, format_size(finding.size)]
+        if with_commit:
+            row.append(_origin_note(finding))
+        rows.append(row)
+    columns = _FINDING_COLUMNS[:3 if with_commit else 2]
+    fitted = fit.fit(columns, rows, width - len(_INDENT))
+    return [_INDENT + line for line in fit.plain_lines(fitted)[1:]]
+
+
+def _print_notebooks(notebooks: NotebookReport, width: int | None = None) -> None:
+    """Notebooks whose saved outputs are big, each with the command that strips them."""
+    for found, size, words in ((notebooks.refused, notebooks.limits.max_size, ""),
+                               (notebooks.warned, notebooks.limits.warn_size, "warning: ")):
+        if not found:
+            continue
+        print(f"labhooks: {words}{len(found)} notebook(s) staged with {format_size(size)} or more of saved "
+              "outputs (images, widget state: committed again with every run); strip them, then add again:")
+        rows = [[printable(finding.path), f"{format_size(finding.output_bytes)} of outputs"] for finding in found]
+        if width is None:
+            lines = [f"{_INDENT}{path}  {size}" for path, size in rows]
+        else:
+            fitted = fit.fit(_NOTEBOOK_COLUMNS, rows, width - len(_INDENT))
+            lines = [_INDENT + line for line in fit.plain_lines(fitted)[1:]]
+        for finding, line in zip(found, lines):
+            print(line)
+            print(f"    fix: {notebook_fix(finding.path)}")
+    for path, why in notebooks.unreadable:
+        print(f"labhooks: note: {printable(path)} {why}, so its outputs were not measured", file=sys.stderr)
+
+
+def notebook_fix(path: str) -> str:
+    word = shell_word(path)
+    return (f"nbstripout -- {word} && git add -- {word}   "
+            f"(or: jupyter nbconvert --clear-output --inplace -- {word} && git add -- {word})")
 
 
 def summary_line(report: Report) -> str:
@@ -114,8 +234,37 @@ def summary_line(report: Report) -> str:
         counted.append(f"{report.blobs} blob(s)")
     what = report.scope + (f": {', '.join(counted)}" if counted else "")
     size = f"; about {format_size(report.push_bytes)} to send" if report.push_bytes is not None else ""
-    return (f"labhooks: checked {what}{size}; no blob of {format_size(report.max_size)} or more "
+    lfs = f"; {report.lfs_blobs} blob(s) at filter=lfs paths, all LFS pointers" if report.lfs_blobs else ""
+    return (f"labhooks: checked {what}{size}{lfs}; no blob of {format_size(report.max_size)} or more "
             f"({rule_words(report)})")
+
+
+def _push_rule_owner(source: str | None) -> str:
+    return f"your {source}" if source and source.startswith("git config") else (source or "the forge")
+
+
+# git-lfs's filters for every repository of this user; --skip-repo leaves the hooks alone,
+# since plain `git lfs install` stops (exit 2) where labhooks' pre-push hook is installed
+_LFS_FILTERS_ON = "git lfs install --skip-repo"
+# How git-lfs's own pre-push hook gets in, by who owns the pre-push hook now: labhooks
+# chains it when reinstalled after it, plain `git lfs install` refuses to overwrite any
+# other hook and its `update --manual` prints the lines to add to it.
+_LFS_HOOK_IN = {
+    "labhooks": "labhooks install-hooks --uninstall && git lfs install && labhooks install-hooks",
+    "absent": "git lfs install",
+}
+_LFS_HOOK_BY_HAND = "git lfs update --manual (it prints the lines to add to your pre-push hook)"
+LFS_MIGRATE_FIX = f"git lfs migrate import --fixup && {_LFS_FILTERS_ON} && git lfs checkout"
+
+
+def lfs_history_fix(report: Report, finding: Finding) -> str:
+    """One command that turns this raw blob into an LFS pointer in the commits not yet pushed."""
+    if report.lfs_fix_amends:
+        return (f"{_LFS_FILTERS_ON} && git add --renormalize -- {shell_word(finding.paths[0])} && "
+                "git commit --amend --no-edit   (your last commit, not pushed yet)")
+    # migrate first: with the filters on, the raw files would make the working copy dirty
+    return (f"{LFS_MIGRATE_FIX}   (rewrites the current branch's unpushed commits so that every filter=lfs "
+            "path holds a pointer, then puts the files' contents back; --include-ref=BRANCH for another branch)")
 
 
 def _print_server_report(report: Report) -> None:
@@ -135,6 +284,11 @@ def _print_server_report(report: Report) -> None:
               file=err)
         for step in _advice_steps(report):
             print(f"error:   {step}", file=err)
+    for finding in report.not_lfs:
+        paths = ", ".join(printable(p) for p in finding.paths)
+        where = f" (introduced in {finding.commit.short} {printable(finding.commit.subject)})" if finding.commit else ""
+        print(f"error: File {paths} is raw content where .gitattributes says filter=lfs; it must be a Git LFS "
+              f"pointer{where}: {LFS_MIGRATE_FIX}, then push again", file=err)
     if report.unsized:
         print(f"warning: {report.unsized} object(s) could not be sized", file=err)
 

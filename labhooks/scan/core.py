@@ -3,8 +3,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Callable, Iterable
 
+from labhooks import forges
 from labhooks.errors import LabhooksError
 from labhooks.git.repo import (
+    config_values,
     disk_usage,
     ensure_repo,
     is_partial_clone,
@@ -17,6 +19,7 @@ from labhooks.scan.records import (
     DEFAULT_TOP,
     GROUPINGS,
     BlobRecord,
+    ForgeSize,
     GroupRecord,
     ScanResult,
     Summary,
@@ -69,9 +72,10 @@ def scan(
             listing.close()
     if top is None:
         top = 0 if max_size is not None else DEFAULT_TOP
+    forge = forge_size(usage.pack_bytes + usage.loose_bytes, cwd)
     if nothing_that_big:
         summary = Summary(walk_revs, by, max_size, False, usage.objects, usage.pack_bytes,
-                          usage.loose_bytes, None, None, None, 0, 0, 0)
+                          usage.loose_bytes, None, None, None, 0, 0, 0, forge)
         return ScanResult([], summary)
 
     table = collect(walk_revs, partial, cwd, on_progress)
@@ -81,7 +85,7 @@ def scan(
     summary = Summary(
         walk_revs, by, max_size, True, usage.objects, usage.pack_bytes, usage.loose_bytes,
         # the sum counts each -1 / -2 marker: add them back
-        len(sizes) - excluded, sum(sizes) + unknown + 2 * excluded, unknown,
+        len(sizes) - excluded, sum(sizes) + unknown + 2 * excluded, unknown, forge=forge,
     )
     rows = _rows_over(table, max_size)
     if max_size is not None:
@@ -96,3 +100,12 @@ def scan(
     else:
         records = group_blobs(table, rows, by, top or None)
     return ScanResult(records, summary, history_figures(table) if figures else None)
+
+
+def forge_size(repo_bytes: int, cwd=None) -> ForgeSize:
+    """The forge chosen as the guard chooses it outside a push (``git config
+    labhooks.forge``, else the strictest forge among the remotes' URLs, else GitHub),
+    with its recommended repository size. URLs are only read, never contacted."""
+    choice = forges.choose(config_values(forges.SETTINGS_PATTERN, cwd))
+    forge = choice.forge
+    return ForgeSize(forge.key, forge.name, choice.why, repo_bytes, forge.repo_recommended, forge.repo_limit)

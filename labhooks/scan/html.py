@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from labhooks.forges import GITHUB
+from labhooks.forges import FORGES, GITHUB, Forge
 from labhooks.scan.records import BlobRecord, Figures, ScanResult
 from labhooks.sizes import format_size, reaches
 from labhooks.text import printable
@@ -261,12 +261,18 @@ def blobs_table(records: list[BlobRecord]) -> str:
             f'</tr></thead><tbody>{"".join(rows)}</tbody></table>')
 
 
+def forge_of(result: ScanResult) -> Forge:
+    """The forge the scan judged the repository by (chosen as the guard chooses it)."""
+    chosen = result.summary.forge
+    return FORGES[chosen.key] if chosen else GITHUB
+
+
 def forge_figures(result: ScanResult) -> list[tuple[str, str, int, int, int | None, str]]:
     """(id, what, this repository's figure, the forge's limit, its warning, why it matters)."""
     summary = result.summary
     largest = max((r.size for r in result.records if isinstance(r, BlobRecord) and r.size is not None), default=0)
     on_disk = summary.pack_bytes + summary.loose_bytes
-    forge = GITHUB
+    forge = forge_of(result)
     rows = [("file", "largest blob", largest, forge.file_limit, forge.file_warning,
              f"{forge.name} refuses a push holding a file this big or bigger, even one deleted later")]
     if forge.push_limit:
@@ -275,6 +281,9 @@ def forge_figures(result: ScanResult) -> list[tuple[str, str, int, int, int | No
     if forge.repo_recommended:
         rows.append(("repository", "packed repository", on_disk, forge.repo_recommended, None,
                      f"{forge.name} asks repositories to stay under this"))
+    if forge.repo_limit:
+        rows.append(("repository-limit", "packed repository", on_disk, forge.repo_limit, None,
+                     f"{forge.name} strongly recommends, or enforces, staying under this"))
     return rows
 
 
@@ -293,7 +302,7 @@ def forge_svg(result: ScanResult) -> str:
                    f'<rect class="bar" x="0" y="{y + 16}" width="{max(value * scale, 1):.1f}" height="14"/>'
                    f'<line class="limit" x1="{limit * scale:.1f}" y1="{y + 12}" x2="{limit * scale:.1f}" '
                    f'y2="{y + 34}"/>'
-                   f'<text class="axis-label" x="{limit * scale + 4:.1f}" y="{y + 42}">{GITHUB.name} '
+                   f'<text class="axis-label" x="{limit * scale + 4:.1f}" y="{y + 42}">{escape(forge_of(result).name)} '
                    f'{format_size(limit)}</text>')
         if warning:
             out.append(f'<line class="warning" x1="{warning * scale:.1f}" y1="{y + 12}" '
@@ -378,8 +387,9 @@ Hover a bar for the commits that added the most.</p>
 {commits_table(figures)}
 <h2>Biggest blobs{escape(limit)}</h2>
 {blobs_table([r for r in result.records if isinstance(r, BlobRecord)])}
-<h2>Against {GITHUB.name}'s limits</h2>
-<p class="note">From {escape(GITHUB.source)}.</p>
+<h2>Against {escape(forge_of(result).name)}'s limits</h2>
+<p id="forge-why">{escape(result.summary.forge.why if result.summary.forge else "")}</p>
+<p class="note">From {escape(forge_of(result).source)}.</p>
 {forge_svg(result)}
 <script>{_SCRIPT}</script>
 </body></html>

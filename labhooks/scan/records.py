@@ -53,6 +53,28 @@ class GroupRecord:
 
 
 @dataclass
+class ForgeSize:
+    """The repository's size against the recommendations of the forge it goes to."""
+    key: str  # forges.FORGES key
+    name: str
+    why: str  # what chose it: "remote origin is github.com"
+    repo_bytes: int  # packed (+ loose) size on disk: what the forges measure
+    recommended: int | None  # the forge asks repositories to stay under this
+    limit: int | None  # strongly recommended, or enforced, ceiling
+
+    @property
+    def verdict(self) -> str:
+        """"under", "over recommended" (between the two figures) or "over limit"."""
+        from labhooks.sizes import reaches
+
+        if self.limit is not None and reaches(self.repo_bytes, self.limit):
+            return "over limit"
+        if self.recommended is not None and reaches(self.repo_bytes, self.recommended):
+            return "over recommended"
+        return "under"
+
+
+@dataclass
 class Summary:
     revs: list[str]
     by: str
@@ -67,6 +89,7 @@ class Summary:
     over_max_blobs: int | None = None
     over_max_bytes: int | None = None
     over_max_unknown: int | None = None
+    forge: ForgeSize | None = None
 
 
 @dataclass

@@ -8,7 +8,7 @@ import sys
 from dataclasses import asdict
 
 from labhooks.errors import LabhooksError
-from labhooks.scan.fit import (
+from labhooks.fit import (
     END,
     GAP,
     MIDDLE,
@@ -18,11 +18,14 @@ from labhooks.scan.fit import (
     Fitted,
     dropped_note,
     fit,
+    fold,
     plain_lines,
+    terminal_width,
 )
 from labhooks.scan.records import (
     SCHEMA_VERSION,
     BlobRecord,
+    ForgeSize,
     GroupRecord,
     ScanResult,
     Summary,
@@ -75,7 +78,31 @@ def summary_dict(summary: Summary) -> dict:
         "blob_bytes": summary.blob_bytes,
         "unknown_blobs": summary.unknown_blobs,
         "over_max": over,
+        "forge": forge_dict(summary.forge) if summary.forge else None,
     }
+
+
+def forge_dict(forge: ForgeSize) -> dict:
+    return {"key": forge.key, "name": forge.name, "why": forge.why, "repo_bytes": forge.repo_bytes,
+            "recommended": forge.recommended, "limit": forge.limit, "verdict": forge.verdict}
+
+
+_VERDICT_WORDS = {"under": "this repository is under it", "over recommended": "this repository is over the "
+                  "recommended size", "over limit": "this repository is over the limit"}
+
+
+def forge_line(forge: ForgeSize) -> str:
+    """The repository's size against its forge's recommendations, in words."""
+    size = f"repository: {format_size(forge.repo_bytes)} packed"
+    if forge.recommended is None and forge.limit is None:
+        return f"{size}; {forge.name} gives no figure for a repository's size ({forge.why})"
+    if forge.recommended is not None:
+        rule = f"{forge.name} recommends under {format_size(forge.recommended)}"
+        if forge.limit is not None:
+            rule += f" and strongly under {format_size(forge.limit)}"
+    else:
+        rule = f"{forge.name}'s limit is {format_size(forge.limit or 0)}"
+    return f"{size}; {rule}: {_VERDICT_WORDS[forge.verdict]} ({forge.why})"
 
 
 def record_dicts(result: ScanResult) -> list[dict]:
@@ -161,6 +188,8 @@ def summary_line(summary: Summary) -> str:
         disk += f" (+ {format_size(summary.loose_bytes)} loose)"
     parts.append(disk)
     line = "; ".join(parts)
+    if summary.forge is not None:
+        line += "\n" + forge_line(summary.forge)
     if summary.max is not None:
         count = summary.over_max_blobs
         line += (f"\nstripping blobs of {format_size(summary.max)} or more would remove "
@@ -264,22 +293,8 @@ def _table(result: ScanResult, width: int | None, bars: bool, full: bool) -> tup
     return title, fit(columns, rows, width)
 
 
-def terminal_width(stream) -> int | None:
-    """The width to fit tables to: the terminal's (COLUMNS first), None when not a terminal."""
-    if not (hasattr(stream, "isatty") and stream.isatty()):
-        return None
-    import shutil
-
-    return shutil.get_terminal_size().columns
-
-
 def _wrapped(text: str, width: int | None) -> str:
-    if width is None:
-        return text
-    import textwrap
-
-    return "\n".join(textwrap.fill(line, width, break_long_words=True, break_on_hyphens=False)
-                     for line in text.splitlines())
+    return "\n".join(folded for line in text.splitlines() for folded in fold(line, width))
 
 
 def render_plain(result: ScanResult, width: int | None = None, full: bool = False) -> str:

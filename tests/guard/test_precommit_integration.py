@@ -1,5 +1,5 @@
-"""Real pre-commit, installing this repository's .pre-commit-hooks.yaml from a snapshot of the
-working tree (uncommitted work included), driving real commits and pushes."""
+"""Real pre-commit, installing this repository's .pre-commit-hooks.yaml from a committed
+snapshot of the working tree (uncommitted work included), driving real commits and pushes."""
 
 from __future__ import annotations
 
@@ -10,53 +10,54 @@ from pathlib import Path
 
 import pytest
 from helpers import (
-    REPO_ROOT,
     MiB,
     Repo,
     add_then_delete,
     clone_pair,
-    copy_worktree,
+    hooks_config,
     labhooks,
+    notebook,
     precommit,
     push,
     text,
 )
 
 
+def folder_bytes(folder: Path) -> int:
+    return sum(path.lstat().st_size for path in folder.rglob("*") if path.is_file() and not path.is_symlink())
+
+
 @pytest.fixture(scope="session")
-def precommit_source(tmp_path_factory):
-    """(hooks repo path, commit, PRE_COMMIT_HOME), built once and shared by xdist workers:
-    pre-commit builds the hook environment (pip installing labhooks) only on first use."""
+def precommit_source(tmp_path_factory, hooks_repo):
+    """(hooks repo path, commit, PRE_COMMIT_HOME), installed once and shared by xdist workers."""
     base = tmp_path_factory.getbasetemp()
     shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     home = shared / "pre-commit-home"
-    source = shared / "labhooks-hooks-repo"
+    source, rev = hooks_repo
     with open(shared / "pre-commit.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         done = shared / "pre-commit.ready"
         if not done.exists():
-            copy_worktree(REPO_ROOT, source)
-            hooks = Repo.init(source)
-            rev = hooks.commit("snapshot of the working tree under test")
             warm = Repo.init(shared / "pre-commit-warm")
-            _write_config(warm, source, rev)
+            warm.write(".pre-commit-config.yaml", hooks_config(source, rev))
             proc = precommit(warm, home, "install-hooks")
             assert proc.returncode == 0, text(proc)
             done.write_text(rev)
-        rev = done.read_text()
     return source, rev, home
 
 
-def _write_config(repo: Repo, source: Path, rev: str, push_args: str = "") -> None:
-    repo.write(".pre-commit-config.yaml", (
-        "repos:\n"
-        f"- repo: {source}\n"
-        f"  rev: {rev}\n"
-        "  hooks:\n"
-        "  - id: check-large\n"
-        "  - id: check-large-push\n"
-        + (f"    args: [{push_args}]\n" if push_args else "")
-    ))
+def test_the_guard_hooks_build_no_environment(precommit_source):
+    """language: script: pre-commit clones the hooks repository and builds nothing (the old
+    language: python hooks built a 238 MB virtualenv of every labhooks dependency)."""
+    _, _, home = precommit_source
+    clones = [p for p in home.iterdir() if p.is_dir()]
+    assert len(clones) == 1 and (clones[0] / "hooks" / "labhooks-check-large").is_file()
+    assert not list(clones[0].glob("py_env-*"))
+    assert folder_bytes(home) < 60 * 1000 * 1000
+
+
+def _write_config(repo: Repo, source: Path, rev: str, push_args: str = "", commit_args: str = "") -> None:
+    repo.write(".pre-commit-config.yaml", hooks_config(source, rev, commit_args=commit_args, push_args=push_args))
 
 
 @pytest.fixture
@@ -127,21 +128,30 @@ def test_precommit_sees_only_the_first_ref_and_install_hooks_closes_the_gap(proj
     assert set(remote.refs()) == {"refs/heads/main"}
 
 
-def test_push_stage_args_and_installed_wheel_layout(project, precommit_source):
+def test_push_stage_args(project, precommit_source):
     work, _, env = project
-    source, rev, home = precommit_source
+    source, rev, _ = precommit_source
     _write_config(work, source, rev, push_args="--max, 2M")
     work.commit("stricter push limit")
     work.big("mid.bin", 3 * MiB)
     work.commit("3 MiB", no_verify=True)
     proc = push(work, "origin", "main", env=env)
     assert proc.returncode != 0 and "mid.bin  3.0 MiB" in text(proc)
-    # the environment pre-commit built holds labhooks as a wheel: its hook scripts must be there
-    python = next(Path(home).glob("repo*/py_env-*/bin/python"))
-    out = subprocess.run([str(python), "-c", "from labhooks.guard.install import hooks_source_dir as h; print(h())"],
-                         capture_output=True, text=True, cwd=work.path)
-    assert out.returncode == 0, out.stderr
-    assert Path(out.stdout.strip()).parts[-3:] == ("labhooks", "guard", "hooks")
+
+
+def test_commit_stage_refuses_a_notebook_with_big_outputs_when_asked(project, precommit_source):
+    work, _, env = project
+    source, rev, _ = precommit_source
+    _write_config(work, source, rev, commit_args="--notebook-max, 1M")
+    work.commit("refuse notebooks with 1 MiB of outputs")
+    work.write("analysis/yields.ipynb", notebook(images=3, side=400))
+    proc = _commit(work, env, "yields")
+    assert proc.returncode != 0
+    assert "analysis/yields.ipynb  1.8 MiB of outputs" in text(proc)
+    assert "fix: nbstripout -- analysis/yields.ipynb && git add -- analysis/yields.ipynb" in text(proc)
+    work.write("analysis/yields.ipynb", notebook(images=0))
+    proc = _commit(work, env, "yields, stripped")
+    assert proc.returncode == 0, text(proc)
 
 
 def test_a_manual_pre_push_run_without_a_range_checks_every_unpushed_commit(project):

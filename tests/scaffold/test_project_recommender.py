@@ -5,7 +5,11 @@ from __future__ import annotations
 import pytest
 from helpers import assert_no_template_residue, file_contents, labhooks, run_own_suite
 
+from pathlib import Path
+
 from labhooks import __version__ as labhooks_version
+from labhooks.scaffold.context import base_context
+from labhooks.scaffold.render import plan, templates_root
 
 try:
     import tomllib
@@ -48,11 +52,14 @@ def test_rendered_project_passes_its_own_test_suite(tmp_path):
     result = labhooks("new-project", TEMPLATE, str(target), "--name", "TE Recommender", "--author", 'Ada "The Countess" Lovelace')
     assert result.returncode == 0, result.stderr
     package = target / "src" / "te_recommender"
-    for rel in ("__init__.py", "__main__.py", "cli.py", "steps.py", "structures.py", "prototypes.py",
-                "describe.py", "encoders.py", "recall.py", "mmoe.py", "rank.py", "plots.py"):
+    for rel in ("__init__.py", "__main__.py", "describe.py", "embed.py", "recall.py", "train.py", "eval.py", "rank.py",
+                "pipeline.py", "library.py", "datamodule.py", "models/ranker_module.py", "models/components/mmoe.py"):
         assert (package / rel).is_file(), rel
-    for group in ("data", "encoder", "ranker", "experiment", "hydra/launcher"):
+    assert not (package / "steps.py").exists() and not (package / "cli.py").exists()
+    for group in ("data", "encoder", "ranker", "experiment", "hparams_search", "callbacks", "logger", "trainer",
+                  "debug", "paths", "hydra/launcher"):
         assert list((target / "configs" / group).glob("*.yaml")), group
+    assert "_target_: te_recommender.models.ranker_module.RankerLitModule" in (target / "configs/ranker/mmoe.yaml").read_text()
     files = assert_no_template_residue(target, max_file_size=100_000)  # no data ships
     assert not [p for p in files if p.suffix in (".cif", ".csv", ".npy", ".pt")]
     pyproject = tomllib.loads((target / "pyproject.toml").read_text())
@@ -77,20 +84,30 @@ def test_both_starters_render_their_shared_parts_from_one_place(tmp_path):
         assert result.returncode == 0, result.stderr
         projects[template] = target
     ym, rec = projects["yield-model"], projects["recommender"]
-    for rel in (".pre-commit-config.yaml", "tests/netguard.py", "tests/test_cores.py",
-                "src/shared_test/cores.py", "configs/hydra/launcher/local.yaml",
-                "configs/hydra/launcher/slurm.yaml", "configs/hydra/launcher/shared.yaml"):
+    # every file of the base is in both projects, byte for byte: neither overrides one
+    context = {**base_context(author=author), "name": "Shared Test", "package": "shared_test"}
+    base = templates_root() / "_starter-base"
+    shared = {dest for template in projects for source, dest, _ in plan(template, {**context, "template": template})
+              if base in source.parents}
+    for rel in (".pre-commit-config.yaml", "tests/netguard.py", "tests/test_cores.py", "src/shared_test/cores.py",
+                "configs/hydra/default.yaml", "configs/hydra/launcher/slurm.yaml", "configs/paths/default.yaml",
+                "configs/trainer/ddp_cpu.yaml", "configs/callbacks/default.yaml", "configs/logger/wandb.yaml",
+                "configs/debug/overfit.yaml"):
+        assert Path(rel) in shared, rel
+    for rel in sorted(shared):
         assert (ym / rel).read_bytes() == (rec / rel).read_bytes(), rel
     layouts = [tomllib.loads((p / "pyproject.toml").read_text()) for p in (ym, rec)]
     for pyproject in layouts:
         assert pyproject["project"]["authors"] == [{"name": author}]
         # every tool the README uses after its one install line: the tests and the hooks
-        assert pyproject["project"]["optional-dependencies"]["dev"] == [
-            "pytest>=8", "pre-commit>=3.5", f"labhooks>={labhooks_version}"]
+        extras = pyproject["project"]["optional-dependencies"]
+        assert extras["dev"] == ["pytest>=8", "pre-commit>=3.5", f"labhooks>={labhooks_version}"]
+        assert {"search", "tensorboard", "mlflow", "wandb"} <= set(extras)
+        assert {"torch>=2.2", "lightning>=2.2", "rich>=13", "hydra-core>=1.3"} <= set(pyproject["project"]["dependencies"])
         assert pyproject["project"]["name"] == "shared-test"
     pytest_options = [dict(p["tool"]["pytest"]["ini_options"]) for p in layouts]
-    for options in pytest_options:
-        assert options.pop("filterwarnings")[0] == "ignore::DeprecationWarning"  # each adds its own after it
+    shared_warnings = [p.pop("filterwarnings") for p in pytest_options]
+    assert shared_warnings[0][:4] == shared_warnings[1][:4]  # each adds its own after the shared ones
     assert pytest_options[0] == pytest_options[1]
     sections = [[line for line in (p / "README.md").read_text().splitlines() if line.startswith("## ")] for p in (ym, rec)]
     for common in ("## Install", "## Test", "## How to extend", "## Scale out", "## Large files"):

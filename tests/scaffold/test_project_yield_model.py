@@ -67,7 +67,7 @@ def test_rendered_project_passes_its_own_test_suite(tmp_path):
     assert project["authors"] == [{"name": 'Ada "The Countess" Lovelace'}]
     hooks = (target / ".pre-commit-config.yaml").read_text()
     assert "id: check-large" in hooks and "id: check-large-push" in hooks and "repo: local" in hooks
-    assert "bh_yields.summary.MultirunSummaryCallback" in (target / "configs/hydra/default.yaml").read_text()
+    assert "bh_yields.summary.MultirunSummaryCallback" in (target / "configs/hydra/project/callbacks.yaml").read_text()
     for group in ("callbacks", "logger", "debug", "hparams_search", "trainer", "hydra/launcher"):
         assert list((target / "configs" / group).glob("*.yaml")), group
     assert "_target_: bh_yields.models.yield_module.YieldLitModule" in (target / "configs/model/full.yaml").read_text()

@@ -4,28 +4,20 @@ check-large and clean-large."""
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-import pty
 import re
-import select
 import shutil
-import struct
 import subprocess
-import termios
-import threading
 from html.parser import HTMLParser
 
 import pytest
-from helpers import MiB, Repo, labhooks
+from helpers import MiB, Repo, in_terminal, labhooks
 
-from labhooks.scan.fit import ELLIPSIS
+from labhooks.fit import ELLIPSIS
 from labhooks.sizes import format_size
 
 LONG_DIR = "data/experiments/2024-spring/run-with-a-rather-long-name/checkpoints"
 TOP_PATH = f"{LONG_DIR}/weights.bin"
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 
 
 def commit_on(repo: Repo, message: str, date: str, author: str = "Lab Tester <tester@lab.invalid>") -> str:
@@ -64,34 +56,6 @@ def scan_json(repo: Repo, *args: str) -> tuple[list[dict], dict]:
 
 
 # -- tables under a pseudo-terminal ------------------------------------------------------
-
-
-def in_terminal(repo: Repo, columns: int, *args: str, env: dict | None = None) -> str:
-    """``labhooks ARGS`` with stdout on a real pseudo-terminal ``columns`` wide (an empty
-    NO_COLOR or COLUMNS in ``env`` counts as unset, for Python and rich alike)."""
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
-    done: dict = {}
-    environment = {"COLUMNS": str(columns), "TERM": "xterm-256color", **(env or {})}
-
-    def run() -> None:
-        done["proc"] = labhooks(*args, cwd=repo.path, env=environment, stdout=slave, timeout=120)
-
-    worker = threading.Thread(target=run)
-    worker.start()
-    chunks = []
-    try:
-        # read while it writes: a terminal holds only a few KiB before the writer blocks
-        while worker.is_alive() or select.select([master], [], [], 0)[0]:
-            if select.select([master], [], [], 0.05)[0]:
-                chunks.append(os.read(master, 65536))
-    finally:
-        worker.join()
-        os.close(slave)
-        os.close(master)
-    proc = done["proc"]
-    assert proc.returncode == 0, proc.stderr
-    return _ANSI.sub("", b"".join(chunks).decode("utf-8")).replace("\r\n", "\n")
 
 
 def _cells(line: str) -> int:
@@ -347,3 +311,60 @@ def test_a_blob_of_exactly_size_is_over_size_for_all_three(lab):
     _, planned = _clean_plan(lab, "1M")
     assert len([line for line in planned if "  exact.bin  added in " in line]) == 1
     assert len(planned) == len(blobs) == summary["over_max"]["blobs"]
+
+
+# -- the repository's size against its forge ---------------------------------------------
+
+FORGE_REMOTES = [
+    pytest.param({}, "github", "no remote on a forge labhooks knows", id="no-remote"),
+    pytest.param({"remote.origin.url": "git@github.com:lab/project.git"}, "github", "remote origin is github.com",
+                 id="github"),
+    pytest.param({"remote.origin.url": "https://gitlab.com/lab/project.git"}, "gitlab",
+                 "remote origin is gitlab.com", id="gitlab"),
+    pytest.param({"remote.hub.url": "https://huggingface.co/lab/model"}, "huggingface", "remote hub is huggingface.co",
+                 id="huggingface"),
+    pytest.param({"remote.origin.url": "https://user@bitbucket.org/lab/project.git"}, "bitbucket",
+                 "remote origin is bitbucket.org", id="bitbucket"),
+    pytest.param({"remote.origin.url": "https://git.lab.example.org/project.git"}, "github",
+                 "no remote on a forge labhooks knows", id="unknown-host"),
+    pytest.param({"remote.origin.url": "git@github.com:lab/project.git", "labhooks.forge": "gitlab"}, "gitlab",
+                 "git config labhooks.forge", id="configured"),
+]
+
+
+@pytest.mark.parametrize("config,key,why", FORGE_REMOTES)
+def test_scan_reports_the_repository_against_its_forge(lab, tmp_path, config, key, why):
+    from labhooks.forges import FORGES
+
+    for name, value in config.items():
+        lab.git("config", name, value)  # never contacted: the scan only reads the URL
+    forge = FORGES[key]
+    _, summary = scan_json(lab)
+    packed = summary["pack_bytes"] + summary["loose_bytes"]
+    assert summary["forge"] == {"key": key, "name": forge.name, "why": why, "repo_bytes": packed,
+                                "recommended": forge.repo_recommended, "limit": forge.repo_limit,
+                                "verdict": "under"}
+    text = labhooks("scan", "--no-progress", cwd=lab.path).stdout
+    line = next(x for x in text.splitlines() if x.startswith("repository: "))
+    assert f"repository: {format_size(packed)} packed" in line and forge.name in line and why in line
+    for figure in (forge.repo_recommended, forge.repo_limit):
+        if figure:
+            assert format_size(figure) in line
+    if not (forge.repo_recommended or forge.repo_limit):
+        assert "gives no figure" in line
+    _, page = html_page(lab, tmp_path)
+    drawn = {g["data-figure"]: int(g["data-limit"]) for g in page.having("g") if "data-figure" in g}
+    assert drawn["file"] == forge.file_limit
+    assert drawn.get("repository") == forge.repo_recommended
+    assert drawn.get("repository-limit") == forge.repo_limit
+    assert drawn.get("push") == forge.push_limit
+
+
+def test_forge_verdicts_follow_the_size_rule():
+    from labhooks.scan.records import ForgeSize
+
+    def verdict(size: int) -> str:
+        return ForgeSize("github", "GitHub", "", size, 1024, 5 * 1024).verdict
+
+    assert [verdict(n) for n in (1023, 1024, 5 * 1024 - 1, 5 * 1024)] == [
+        "under", "over recommended", "over recommended", "over limit"]

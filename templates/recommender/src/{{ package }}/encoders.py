@@ -1,4 +1,5 @@
 """Encoders: materials -> unit-length vectors, all behind one small interface.
+``configs/encoder/*.yaml`` builds one (``_target_``); ``name`` is its run folder.
 
 Every encoder says which view of a material it reads (``needs``): the structure text,
 the composition text, the composition or the structure. ``fit`` learns what needs
@@ -28,6 +29,10 @@ class Encoder:
     name = "encoder"
     needs = TEXT
 
+    def named(self, name: str | None) -> None:
+        if name:
+            self.name = name
+
     def fit(self, items) -> "Encoder":
         return self
 
@@ -50,7 +55,8 @@ class TfidfEncoder(Encoder):
     name = "tfidf"
 
     def __init__(self, needs: str = TEXT, *, min_df: int = 1, ngram_max: int = 1, sublinear_tf: bool = True,
-                 svd_components: int | None = None, seed: int = 0):
+                 svd_components: int | None = None, seed: int = 0, name: str | None = None):
+        self.named(name)
         self.needs = needs
         self.options = dict(min_df=min_df, ngram_max=ngram_max, sublinear_tf=sublinear_tf)
         self.svd_components = svd_components
@@ -94,7 +100,8 @@ class HuggingFaceEncoder(Encoder):
     name = "huggingface"
 
     def __init__(self, model: str, *, needs: str = TEXT, max_length: int = 512, batch_size: int = 16,
-                 local_files_only: bool = True, device: str = "cpu"):
+                 local_files_only: bool = True, device: str = "cpu", name: str | None = None):
+        self.named(name)
         self.model_name = str(model)
         self.needs = needs
         self.max_length = max_length
@@ -134,11 +141,14 @@ class HuggingFaceEncoder(Encoder):
         per window, not normalised."""
         import torch
 
+        from .progress import track
+
         self._load()
         pad = self._tokenizer.pad_token_id or 0
         rows = []
+        starts = range(0, len(windows), self.batch_size)
         with torch.inference_mode():
-            for start in range(0, len(windows), self.batch_size):
+            for start in track(starts, len(starts), f"encoding {len(windows)} windows with {self.model_name}"):
                 batch = windows[start:start + self.batch_size]
                 width = max(len(w) for w in batch)
                 ids = torch.full((len(batch), width), pad, dtype=torch.long)
@@ -183,7 +193,8 @@ class Mat2VecEncoder(Encoder):
     name = "mat2vec"
     needs = COMPOSITION
 
-    def __init__(self, table: str = "matscholar"):
+    def __init__(self, table: str = "matscholar", name: str | None = None):
+        self.named(name)
         self.table = table
         self._vectors = None
 
@@ -216,9 +227,13 @@ class CrystalNNFingerprintEncoder(Encoder):
     name = "crystalnn"
     needs = STRUCTURE
 
-    def __init__(self, preset: str = "CrystalNNFingerprint_ops", n_jobs: int = 1):
+    def __init__(self, preset: str = "CrystalNNFingerprint_ops", n_jobs: int | None = 1, name: str | None = None):
+        from .cores import available_cores
+
+        self.named(name)
         self.preset = preset
-        self.n_jobs = n_jobs
+        # matminer featurizes in worker processes: one per core this process may use
+        self.n_jobs = n_jobs or available_cores()
 
     def encode(self, items):
         import warnings
@@ -232,20 +247,10 @@ class CrystalNNFingerprintEncoder(Encoder):
                 featurizer.set_n_jobs(self.n_jobs)
                 rows = featurizer.featurize_many(list(items), ignore_errors=False, pbar=False)
             else:
-                rows = [featurizer.featurize(s) for s in items]
+                from .progress import track
+
+                rows = [featurizer.featurize(s) for s in track(items, len(items), "CrystalNN fingerprints")]
         return l2_normalise(np.nan_to_num(np.asarray(rows, dtype=np.float64)))
-
-
-def make_encoder(kind: str, **options) -> Encoder:
-    kinds = {
-        "tfidf": TfidfEncoder,
-        "huggingface": HuggingFaceEncoder,
-        "mat2vec": Mat2VecEncoder,
-        "crystalnn": CrystalNNFingerprintEncoder,
-    }
-    if kind not in kinds:
-        raise ValueError(f"unknown encoder {kind!r}; known: {sorted(kinds)}")
-    return kinds[kind](**options)
 
 
 def view(material, needs: str, text: str | None = None, composition_text: str | None = None):

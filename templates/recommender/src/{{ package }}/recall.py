@@ -1,64 +1,101 @@
-"""Cosine top-k recall: one matrix product against L2-normalised library embeddings."""
+"""recall: the query (a library id or formula, or a structure file) -> the ``recall.k``
+most similar materials by cosine similarity: ``<run>/recall.csv``, ``recall.md``,
+``query.json``, ``recall_map.png``.
+
+    python -m <package>.recall query.id=PbTe
+    python -m <package>.recall query.structure=cifs/PbTe.cif
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 
-
-def top_k(queries, library, k: int = 100, exclude=None) -> tuple[np.ndarray, np.ndarray]:
-    """Indices and cosine similarities of the ``k`` nearest library rows for each query.
-
-    ``queries`` is (d,) or (q, d); ``library`` (n, d); both unit-length rows (cosine
-    similarity is then their dot product). ``exclude`` gives, per query, library indices
-    never to return (e.g. the query itself): an int, a list of ints, or None. Ties keep
-    library order, so results do not depend on the BLAS or the partition algorithm.
-    Returns arrays of shape (q, k') with k' = min(k, n - excluded), best first.
-    """
-    queries = np.asarray(queries, dtype=np.float32)
-    single = queries.ndim == 1
-    queries = np.atleast_2d(queries)
-    library = np.asarray(library, dtype=np.float32)
-    if queries.shape[1] != library.shape[1]:
-        raise ValueError(f"query dimension {queries.shape[1]} != library dimension {library.shape[1]}")
-    if k < 1:
-        raise ValueError("k must be at least 1")
-    similarities = queries @ library.T
-    exclusions = _per_query(exclude, len(queries))
-    out_index, out_sim = [], []
-    for row, sims in enumerate(similarities):
-        drop = exclusions[row]
-        if drop:
-            sims = sims.copy()
-            sims[drop] = -np.inf
-        available = len(sims) - len(set(drop))
-        kk = min(k, available)
-        order = _stable_top(sims, kk)
-        out_index.append(order)
-        out_sim.append(sims[order])
-    width = min(len(o) for o in out_index)
-    index = np.stack([o[:width] for o in out_index])
-    sims = np.stack([s[:width] for s in out_sim])
-    return (index[0], sims[0]) if single else (index, sims)
+from . import encoders as enc
+from .artifacts import StepError, load_embeddings, materials_file, read_materials, require, write_csv, write_text
+from .entry import step_main
+from .structures import Material
 
 
-def _stable_top(sims: np.ndarray, k: int) -> np.ndarray:
-    if k >= len(sims):
-        candidates = np.arange(len(sims))
-    else:
-        threshold = np.partition(sims, len(sims) - k)[len(sims) - k]
-        candidates = np.flatnonzero(sims >= threshold)
-    order = candidates[np.lexsort((candidates, -sims[candidates]))]
-    return order[:k]
+def resolve_query(cfg, materials, records, embeddings, ids):
+    """(label, embedding, library index or None, formula) for the configured query: a
+    library id or formula, or a structure file described and encoded like the library."""
+    query = cfg.query
+    if query.get("structure"):
+        from .describe import describer
+        from .descriptions import composition_text, describe_structures
+        from .structures import read_structure, structure_hash
+
+        path = Path(query.structure)
+        if not path.is_file():
+            raise StepError(f"query structure not found: {path}")
+        structure = read_structure(path)
+        encoder = enc.Encoder.load(require(Path(cfg.paths.run) / "encoder.pkl", "embed"))
+        text = None
+        if encoder.needs == enc.TEXT:
+            text = describe_structures([structure], cache_dir=Path(cfg.paths.descriptions),
+                                       describer=describer(cfg))[0][0]
+        material = Material(path.stem, structure)
+        vector = encoder.encode([enc.view(material, encoder.needs, text, composition_text(structure))])[0]
+        digest = structure_hash(structure)
+        same = [i for i, m in enumerate(materials) if structure_hash(m.structure) == digest]
+        return path.stem, vector, (same[0] if same else None), structure.composition.reduced_formula
+    wanted = str(query.id)
+    for i, record in enumerate(records):
+        if record["id"] == wanted:
+            return wanted, embeddings[ids.index(record["id"])], i, record["formula"]
+    reduced = reduced_formula(wanted)
+    for i, record in enumerate(records):
+        if reduced is not None and record["formula"] == reduced:
+            return record["id"], embeddings[ids.index(record["id"])], i, record["formula"]
+    raise StepError(f"query {wanted!r} is neither an id nor a formula in the library (or set query.structure)")
 
 
-def _per_query(exclude, n_queries: int) -> list[list[int]]:
-    if exclude is None:
-        return [[] for _ in range(n_queries)]
-    if np.isscalar(exclude):
-        return [[int(exclude)] for _ in range(n_queries)]
-    exclude = list(exclude)
-    if n_queries == 1 and exclude and np.isscalar(exclude[0]):
-        return [[int(i) for i in exclude]]
-    if len(exclude) != n_queries:
-        raise ValueError("exclude needs one entry per query")
-    return [[] if e is None else ([int(e)] if np.isscalar(e) else [int(i) for i in e]) for e in exclude]
+def reduced_formula(text: str) -> str | None:
+    from pymatgen.core import Composition
+
+    try:
+        return Composition(text).reduced_formula
+    except (ValueError, KeyError):
+        return None
+
+
+def run(cfg) -> Path:
+    from .embed import colours
+    from .plots import embedding_map, markdown_table
+    from .similarity import top_k
+
+    materials, records = read_materials(materials_file(cfg))
+    out = Path(cfg.paths.run)
+    embeddings, ids = load_embeddings(out)
+    if ids != [m.id for m in materials]:
+        raise StepError("embeddings are stale (library changed): rerun `embed`")
+    label, vector, index, formula = resolve_query(cfg, materials, records, embeddings, ids)
+    exclude = index if (cfg.recall.exclude_query and index is not None) else None
+    found, sims = top_k(vector, embeddings, k=cfg.recall.k, exclude=exclude)
+    rows = [
+        {"rank": r + 1, "id": ids[i], "formula": records[i]["formula"],
+         "crystal_system": records[i]["crystal_system"], "similarity": float(s)}
+        for r, (i, s) in enumerate(zip(found.tolist(), sims.tolist()))
+    ]
+    write_csv(out / "recall.csv", rows)
+    write_text(out / "recall.md", f"Recall for {label} ({formula}) with {cfg.encoder.name}\n\n"
+               + markdown_table(rows, ["rank", "id", "formula", "crystal_system", "similarity"]))
+    write_text(out / "query.json", json.dumps({"id": label, "formula": formula, "index": index,
+                                               "embedding": np.asarray(vector, dtype=float).tolist()}))
+    highlight = {"recalled": found.tolist()[: min(10, len(found))]}
+    if index is not None:
+        highlight = {"query": [index], **highlight}
+    embedding_map(embeddings, colours(records, cfg.plot.color_by), out / "recall_map.png", method=cfg.plot.method,
+                  seed=cfg.seed, highlight=highlight, title=f"{label}: top {len(highlight['recalled'])} recalled")
+    best = ", ".join(f"{r['formula']} ({r['similarity']:.3f})" for r in rows[:5])
+    print(f"recalled {len(rows)} materials for {label}: {best} -> {out / 'recall.csv'}")
+    return out / "recall.csv"
+
+
+main = step_main(run)
+
+if __name__ == "__main__":
+    main()
