@@ -18,27 +18,19 @@ if (_SOURCE_ROOT / "configs").is_dir():
     os.environ.setdefault("PROJECT_ROOT", str(_SOURCE_ROOT))
 
 import hydra  # noqa: E402
-from omegaconf import DictConfig, OmegaConf  # noqa: E402
+from omegaconf import DictConfig  # noqa: E402
 
 log = logging.getLogger(__name__)
 
 
 def load_checkpoint(path):
     """(model with trained weights, the data module state) from a Lightning checkpoint."""
-    import torch
-
+    from .checkpoints import load_rebuilt
     from .data import DataError
     from .datamodule import ReactionDataModule
 
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"no checkpoint at {path}")
-    # our own checkpoint: it holds the optimizer partials, which need full unpickling
-    checkpoint = torch.load(path, map_location="cpu", weights_only=False)
-    if not checkpoint.get("build_config"):
-        raise DataError(f"{path} is not a checkpoint of this project's train.py (no build_config)")
-    model = hydra.utils.instantiate(OmegaConf.create(checkpoint["build_config"]))
-    model.load_state_dict(checkpoint["state_dict"])
+    model, checkpoint = load_rebuilt(path, DataError, made_by="train.py",
+                                     missing=f"train first (python -m {__package__}.train), or give ckpt_path=")
     return model, checkpoint.get(ReactionDataModule.__qualname__, {})
 
 

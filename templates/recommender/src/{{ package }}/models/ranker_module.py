@@ -108,20 +108,9 @@ class RankerLitModule(L.LightningModule):
 
 def load_ranker(path) -> RankerLitModule:
     """A ranker from a Lightning checkpoint of ``train``: rebuilt from the config it keeps."""
-    from pathlib import Path
-
-    import hydra
-    from omegaconf import OmegaConf
-
     from ..artifacts import StepError
+    from ..checkpoints import load_rebuilt
 
-    path = Path(path)
-    if not path.is_file():
-        raise StepError(f"{path} not found: run the `train` step first (with the same data/encoder/ranker settings)")
-    # our own checkpoint: it holds the optimizer partials, which need full unpickling
-    checkpoint = torch.load(path, map_location="cpu", weights_only=False)
-    if not checkpoint.get("build_config"):
-        raise StepError(f"{path} is not a checkpoint of this project's train step (no build_config)")
-    model = hydra.utils.instantiate(OmegaConf.create(checkpoint["build_config"]))
-    model.load_state_dict(checkpoint["state_dict"])
+    model, _ = load_rebuilt(path, StepError, made_by="train step",
+                            missing="run the `train` step first (with the same data/encoder/ranker settings)")
     return model
