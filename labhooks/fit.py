@@ -98,9 +98,11 @@ def fold(text: str, width: int | None, indent: str = "", keep: str = "", later: 
     # the command goes on after the words before it, and breaks only where it must
     lines += command_lines(keep, width, lines.pop() if lines else indent, later + "  ")
     after = after.strip()
+    if after.startswith("# "):  # already a shell comment: one marker is enough
+        after = after[2:].lstrip()
     if after:
-        if cell_width(f"{lines[-1]}   {after}") <= width:
-            lines[-1] += "   " + after
+        if cell_width(f"{lines[-1]}   # {after}") <= width:
+            lines[-1] += "   # " + after
         else:
             lines += _wrap(after, width, later + "# ", later + "# ")
     return lines

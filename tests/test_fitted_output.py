@@ -215,3 +215,11 @@ def test_a_notebook_finding_fits_and_its_folded_fix_runs(repo):
     staged = repo.git("rev-parse", f":{name}")
     subprocess.run(["bash", "-c", "\n".join(block)], cwd=repo.path, check=True, capture_output=True)
     assert repo.git("rev-parse", f":{name}") != staged  # stripped and staged again
+
+
+def test_a_remark_marker_inside_a_quoted_path_stays_in_the_command_it_keeps_whole():
+    from labhooks.guard.report import _command_in
+
+    line = "fix: git rm --cached -- 'a   # b.bin'   # the file stays on disk"
+    assert _command_in(line) == "git rm --cached -- 'a   # b.bin'"
+    assert _command_in("fix: git rm --cached -- plain.bin") == "git rm --cached -- plain.bin"

@@ -219,7 +219,7 @@ def write_baseline(path: str, report) -> None:
 
     raw_lfs = f", and {len(report.not_lfs)} raw one(s) at filter=lfs paths," if report.not_lfs else ""
     print(f"labhooks: wrote {len(report.errors)} blob(s) of {format_size(report.max_size)} or more{raw_lfs} to {path}; "
-          f"check with: labhooks check-large --all --baseline {path} (or git config labhooks.baseline {path})")
+          f"check with: labhooks check-large --all --baseline {path}   # or: git config labhooks.baseline {path}")
 
 
 def read_baseline(path: str, source: str) -> set[str]:

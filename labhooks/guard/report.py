@@ -71,16 +71,34 @@ def print_report(report: Report, wide: bool = False) -> None:
 _COMMAND_START = re.compile(r"(?:^|: )(?=(?:git|labhooks|nbstripout) )")
 
 
+# A fix line's remark follows its command as a shell comment, so that the rest of the
+# line pasted whole runs the command and nothing else.
+REMARK = "   # "
+
+
 def _command_in(body: str) -> str:
     """The command in a report line: from its start to the end of the line, or to the
-    last remark in "   (...)" that ends it (the last, since a quoted path may hold one)."""
+    remark that ends it (the first REMARK outside quotes: a quoted path may hold one)."""
     start = _COMMAND_START.search(body)
     if start is None:
         return ""
     command = body[start.end():]
-    if command.endswith(")") and "   (" in command:
-        command = command[:command.rindex("   (")]
+    at = command.find(REMARK)
+    while at != -1:
+        if _outside_quotes(command[:at]):
+            return command[:at]
+        at = command.find(REMARK, at + 1)
     return command
+
+
+def _outside_quotes(shell_text: str) -> bool:
+    import shlex
+
+    try:
+        shlex.split(shell_text)
+    except ValueError:  # an open quote: the REMARK is inside a quoted word
+        return False
+    return True
 
 
 def _fold(line: str, width: int) -> list[str]:
@@ -221,8 +239,8 @@ def _print_notebooks(notebooks: NotebookReport, width: int | None = None) -> Non
 
 def notebook_fix(path: str) -> str:
     word = shell_word(path)
-    return (f"nbstripout -- {word} && git add -- {word}   "
-            f"(or: jupyter nbconvert --clear-output --inplace -- {word} && git add -- {word})")
+    return (f"nbstripout -- {word} && git add -- {word}{REMARK}"
+            f"or: jupyter nbconvert --clear-output --inplace -- {word} && git add -- {word}")
 
 
 def summary_line(report: Report) -> str:
@@ -261,10 +279,10 @@ def lfs_history_fix(report: Report, finding: Finding) -> str:
     """One command that turns this raw blob into an LFS pointer in the commits not yet pushed."""
     if report.lfs_fix_amends:
         return (f"{_LFS_FILTERS_ON} && git add --renormalize -- {shell_word(finding.paths[0])} && "
-                "git commit --amend --no-edit   (your last commit, not pushed yet)")
+                f"git commit --amend --no-edit{REMARK}your last commit, not pushed yet")
     # migrate first: with the filters on, the raw files would make the working copy dirty
-    return (f"{LFS_MIGRATE_FIX}   (rewrites the current branch's unpushed commits so that every filter=lfs "
-            "path holds a pointer, then puts the files' contents back; --include-ref=BRANCH for another branch)")
+    return (f"{LFS_MIGRATE_FIX}{REMARK}rewrites the current branch's unpushed commits so that every filter=lfs "
+            "path holds a pointer, then puts the files' contents back; --include-ref=BRANCH for another branch")
 
 
 def _print_server_report(report: Report) -> None:
@@ -310,17 +328,18 @@ def fix_line(report: Report, finding: Finding) -> str:
     if report.mode == "commit":
         if lfs_only:
             return f"git lfs track -- {path} && git add -- .gitattributes {path}"
-        return f"git rm --cached -- {path}   (the file stays on disk; add it to .gitignore)"
+        return f"git rm --cached -- {path}{REMARK}the file stays on disk; add it to .gitignore"
     if report.head_unpushed:
         return _amend_fix(report, path)
-    return f"git lfs migrate import --include={path} --include-ref=HEAD   (or labhooks clean-large, below)"
+    return f"git lfs migrate import --include={path} --include-ref=HEAD{REMARK}or labhooks clean-large, below"
 
 
 def _amend_fix(report: Report, path: str) -> str:
     if report.head_only_adds:
         # amending would leave the commit empty, which git refuses: drop the commit instead
         undo = "git update-ref -d HEAD" if report.head_is_root else "git reset --soft HEAD~1"
-        return f"{undo} && git rm --cached -- {path}   (undoes your last commit, which only added it; the file stays)"
+        return (f"{undo} && git rm --cached -- {path}{REMARK}"
+                "undoes your last commit, which only added it; the file stays")
     return f"git rm --cached -- {path} && git commit --amend --no-edit"
 
 

@@ -92,7 +92,7 @@ def test_exclude_that_lets_through_what_the_forge_refuses_says_so(tmp_path):
     assert "weights.bin" in proc.stdout
 
 
-NAMES = ["-rf.bin", "with space.bin", "it's \"quoted\".bin", "größe.bin", "new\nline.bin"]
+NAMES = ["-rf.bin", "with space.bin", "it's \"quoted\".bin", "größe.bin", "new\nline.bin", "a   # b.bin"]
 
 
 def test_every_fix_line_works_when_pasted_and_each_finding_gets_one(tmp_path):
@@ -102,8 +102,10 @@ def test_every_fix_line_works_when_pasted_and_each_finding_gets_one(tmp_path):
     work.git("add", "--", *NAMES)
     proc = labhooks("check-large", "--max", "1M", cwd=work.path)
     assert proc.returncode == 1
-    fixes = [line.split("fix: ", 1)[1].split("   (")[0] for line in proc.stdout.splitlines() if "fix: " in line]
+    # the rest of the line pasted whole, remark and all: the remark is a shell comment
+    fixes = [line.split("fix: ", 1)[1] for line in proc.stdout.splitlines() if "fix: " in line]
     assert len(fixes) == len(NAMES)
+    assert all(fix.endswith("   # the file stays on disk; add it to .gitignore") for fix in fixes)
     for fix in fixes:
         subprocess.run(["bash", "-c", fix], cwd=work.path, check=True, capture_output=True)
     assert work.git("diff", "--cached", "--name-only") == ""  # every one unstaged, by its own line
@@ -115,7 +117,7 @@ def test_amend_that_would_leave_an_empty_commit_is_not_suggested(tmp_path):
     work.big("only.bin", 2 * MiB)
     work.commit("only the big file")
     proc = labhooks("check-large", "--all", "--max", "1M", cwd=work.path)
-    fix = next(line for line in proc.stdout.splitlines() if "fix: " in line).split("fix: ", 1)[1].split("   (")[0]
+    fix = next(line for line in proc.stdout.splitlines() if "fix: " in line).split("fix: ", 1)[1].split("   # ")[0]
     assert fix == "git reset --soft HEAD~1 && git rm --cached -- only.bin"
     subprocess.run(["bash", "-c", fix], cwd=work.path, check=True, capture_output=True)
     assert work.git("log", "--format=%s").splitlines() == ["initial"]

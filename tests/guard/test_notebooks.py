@@ -115,7 +115,7 @@ def test_the_printed_fix_strips_every_name_when_pasted(repo, tool):
     fixes = [line.split("fix: ", 1)[1] for line in out.splitlines() if "fix: " in line]
     assert len(fixes) == len(NAMES)
     for fix in fixes:
-        first, alternative = fix.split("   (or: ")
+        first, alternative = fix.split("   # or: ")
         command = first if tool == "nbstripout" else alternative.rstrip(")")
         proc = subprocess.run(["bash", "-c", command], cwd=repo.path, capture_output=True, text=True)
         assert proc.returncode == 0, (command, text(proc))

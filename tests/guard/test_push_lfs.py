@@ -54,7 +54,7 @@ def own_global_config(work: Repo) -> dict:
 
 
 def fix_lines(output: str) -> list[str]:
-    return [line.split("fix: ", 1)[1].split("   (", 1)[0] for line in output.splitlines() if "fix: " in line]
+    return [line.split("fix: ", 1)[1].split("   # ", 1)[0] for line in output.splitlines() if "fix: " in line]
 
 
 def test_a_raw_checkpoint_is_refused_by_the_installed_hook_and_the_printed_fix_works(tracked):
