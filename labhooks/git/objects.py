@@ -244,3 +244,14 @@ def blob_contents(oids: Iterable[str], cwd=None) -> dict[str, bytes]:
     return contents
 
 
+def raw_blob_sizes(oids: Iterable[str], cwd=None) -> dict[str, int]:
+    """The size of each of these blobs that is raw content, not an LFS pointer, judged
+    from one ``cat-file --batch-check`` and the content of only those small enough to be
+    a pointer; a blob not here to read (partial clone) is left out, nothing fetched."""
+    sizes = batch_check(oids, cwd=cwd)
+    small = [oid for oid, record in sizes.items() if record.size is not None and record.size < LFS_POINTER_MAX]
+    contents = blob_contents(small, cwd=cwd)
+    return {oid: record.size for oid, record in sizes.items()
+            if record.size is not None and not (oid in contents and is_lfs_pointer(contents[oid]))}
+
+

@@ -9,11 +9,9 @@ from fnmatch import fnmatchcase
 from labhooks.errors import LabhooksError
 from labhooks.git.history import find_blob_origins
 from labhooks.git.objects import (
-    LFS_POINTER_MAX,
     batch_check,
-    blob_contents,
     blobs_at_least,
-    is_lfs_pointer,
+    raw_blob_sizes,
     stream_objects,
 )
 from labhooks.git.process import run_git
@@ -215,17 +213,9 @@ def _check_lfs_pointers(report: Report, entries, lfs_paths: set[str], top: str) 
     alone)."""
     if not lfs_paths:
         return
-    tracked = [entry for entry in entries if entry.path in lfs_paths]
-    sizes = batch_check([entry.oid for entry in tracked], cwd=top)
-    small = [oid for oid, record in sizes.items() if record.size is not None and record.size < LFS_POINTER_MAX]
-    contents = blob_contents(small, cwd=top)
-    for entry in tracked:
-        record = sizes.get(entry.oid)
-        if record is None or record.size is None:
-            continue  # not here to read (partial clone): nothing to judge
-        if entry.oid in contents and is_lfs_pointer(contents[entry.oid]):
-            continue
-        report.not_lfs.append(Finding(entry.oid, record.size, [entry.path]))
+    raw_sizes = raw_blob_sizes([entry.oid for entry in entries if entry.path in lfs_paths], cwd=top)
+    report.not_lfs.extend(Finding(entry.oid, raw_sizes[entry.oid], [entry.path])
+                          for entry in entries if entry.path in lfs_paths and entry.oid in raw_sizes)
     if report.not_lfs:
         from labhooks.guard.lfs import pre_push_without_lfs
 

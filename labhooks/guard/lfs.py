@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from labhooks.git.attributes import ATTRIBUTES_NAME, attribute_at, commits_whose_attributes_mention
 from labhooks.git.history import CommitChanges, commit_changes
-from labhooks.git.objects import LFS_POINTER_MAX, batch_check, blob_contents, is_lfs_pointer
+from labhooks.git.objects import blob_contents, raw_blob_sizes
 from labhooks.git.process import NO_FETCH_ENV, GitError, run_git, split_revs
 from labhooks.git.records import Commit
 
@@ -84,17 +84,9 @@ def _check(report: Report, revs: list[str], sent_attribute_files: Sequence[str])
     report.lfs_blobs = len(found)
     if not found:
         return
-    sizes = batch_check(found)
-    small = [oid for oid, record in sizes.items() if record.size is not None and record.size < LFS_POINTER_MAX]
-    contents = blob_contents(small)
-    raw: list[Finding] = []
-    for oid, (header, paths) in found.items():
-        record = sizes.get(oid)
-        if record is None or record.size is None:
-            continue  # missing here (partial clone): its size note says so, nothing fetched
-        if oid in contents and is_lfs_pointer(contents[oid]):
-            continue
-        raw.append(Finding(oid, record.size, paths, Commit.parse(header)))
+    raw_sizes = raw_blob_sizes(found)  # one missing here (partial clone): its size note says so
+    raw = [Finding(oid, raw_sizes[oid], paths, Commit.parse(header))
+           for oid, (header, paths) in found.items() if oid in raw_sizes]
     report.not_lfs.extend(sorted(raw, key=lambda f: f.paths))
     if raw and report.mode != "pre-receive":  # the server's report has its own words
         report.lfs_fix_amends = _all_in_unpushed_head(raw)
