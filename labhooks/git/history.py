@@ -13,16 +13,17 @@ cannot say that a blob was also stored elsewhere, nor which commit brought it in
 partial clone is walked without fetching.
 
 The tree diffs are the whole cost, and they are independent per commit, so a long
-history is cut into consecutive slices of git's own commit order (``--skip`` /
-``--max-count`` over the same pinned tips) that separate git processes diff at the
-same time. The newest slice streams through a pipe; the others go to unnamed files so
-they never wait for the reader, and are read back in order afterwards.
+history is cut in two at a point of git's own commit order, over the same pinned tips,
+and two git processes diff the halves at the same time. The newer half streams through
+a pipe; the older one goes to an unnamed file so that it never waits for the reader,
+and is read back afterwards.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+import threading
 from collections.abc import Callable, Iterable, Iterator
 
 from labhooks.git.process import (
@@ -62,24 +63,6 @@ _LOG_ARGS = ["-c", "log.showSignature=false", "log", "--root", "--raw", "-z", "-
 # a path cannot hold a NUL, so only a path that itself starts with \x1e could fool this.
 _RECORD_START = b"\0\x1e"
 _GITLINK = GITLINK_MODE.encode() + b" "
-
-
-def commit_slices(revs: Iterable[str], jobs: int, cwd=None,
-                  min_slice: int = MIN_COMMITS_PER_SLICE) -> list[list[str]]:
-    """Extra ``git log`` arguments that cut the walk over ``revs`` into up to ``jobs``
-    consecutive slices of git's own commit order, each of at least ``min_slice`` commits;
-    ``[[]]`` (one whole walk) when the history is too short to be worth it."""
-    min_slice = max(1, min_slice)
-    if jobs < 2:
-        return [[]]
-    options, plain = split_revs(revs)
-    total = int(run_git(["rev-list", "--count", "--stdin", *options], cwd,
-                        input="".join(r + "\n" for r in plain), env=NO_FETCH_ENV).stdout.strip() or 0)
-    if total < 2 * min_slice:
-        return [[]]
-    jobs = min(jobs, total // min_slice)
-    step = -(-total // jobs)
-    return [[f"--max-count={step}"]] + [[f"--skip={step * i}", f"--max-count={step}"] for i in range(1, jobs)]
 
 
 def pin_tips(revs: Iterable[str], cwd=None) -> list[str]:
@@ -134,33 +117,155 @@ def added_blobs(
     only a merge brings in is still seen, while a side branch's commits are walked as
     commits of their own. ``on_chunk`` gets the number of commits seen so far, about
     once per ``chunk_size`` bytes of log output. With ``jobs`` > 1, a history of at least
-    ``2 * min_slice`` commits is diffed in that many slices at once. ``only``: blob ids
+    ``2 * min_slice`` commits is diffed in two slices at once (not with ``only``). ``only``: blob ids
     that git's own diff machinery keeps (``--find-object``), dropping every other change
     before it reaches us: the same walk, far less output.
     """
     revs = list(revs)
     jobs = walk_jobs() if jobs is None else max(1, jobs)
-    slices: list[list[str]] = [[]]
-    tips = revs
+    find = [f"--find-object={oid}" for oid in only]
     if jobs > 1:
         tips = pin_tips(revs, cwd)
         if not tips:
             return  # no refs at all: an empty repository or an unborn branch
         options, _ = split_revs(tips)
-        if not options:  # only pinned tips slice safely: every slice must see one history
-            slices = commit_slices(tips, jobs, cwd, min_slice)
-    find = [f"--find-object={oid}" for oid in only]
-    walkers = [_LogSlice(tips, [*find, *extra], cwd, to_file=i > 0, chunk_size=chunk_size)
-               for i, extra in enumerate(slices)]
+        # Only pinned tips slice safely (both slices must see one history), and only a
+        # walk that prints most commits can see where the newer slice has got to.
+        if not options and not find:
+            yield from _walk_in_two_slices(tips, find, cwd, min_slice, chunk_size, on_chunk)
+            return
+    walker = _LogSlice(revs, find, cwd, to_file=False, chunk_size=chunk_size)
+    try:
+        yield from walker.records(0, on_chunk)
+    finally:
+        walker.close()
+
+
+# The newer slice's share of the commits: newer commits have bigger trees, and the
+# older slice must first walk past every commit it skips (measured on git.git,
+# docs/scan.md).
+NEWER_SLICE_SHARE = 0.48
+# How often (in records) the newer slice looks whether the older one has begun.
+_PEEK_EVERY = 16
+
+
+def _walk_in_two_slices(tips: list[str], find: list[str], cwd, min_slice: int, chunk_size: int,
+                        on_chunk) -> Iterator[tuple[bytes, list[bytes], list[bytes]]]:
+    """The whole walk, diffed by two git processes at once when it is long enough.
+
+    The newer slice is a complete walk, streamed and started at once. Meanwhile the
+    commits are counted (:class:`_CommitCount`), and the older slice starts with ``--skip=CUT``
+    (git skips walked commits, so any CUT is exact; ``--max-count`` counts only commits
+    that print a diff and cannot cut a log walk exactly). The newer slice stops at the
+    older slice's first commit. Should it have passed that commit already (the count was
+    far off), the older slice is dropped and the newer one runs to the end alone.
+    """
+    newer = _LogSlice(tips, find, cwd, to_file=False, chunk_size=chunk_size)
+    count = _CommitCount(tips, cwd)
+    older: _LogSlice | None = None
+    records = newer.records(0, on_chunk)
     seen = 0
     try:
-        for walker in walkers:
-            for item in walker.records(seen, on_chunk):
-                seen += 1
-                yield item
+        decided = False
+        first_older: bytes | None = None  # the older slice's first commit, once it is known
+        yielded: set[bytes] = set()  # what the newer slice gave before that
+        for item in records:
+            header = item[0]
+            commit = header[:header.find(b"\x1f")]
+            if not decided and count.done():
+                decided = True
+                cut = int(count.commits * NEWER_SLICE_SHARE)
+                if min(cut, count.commits - cut) >= min_slice:
+                    older = _LogSlice(tips, [*find, f"--skip={cut}"], cwd, to_file=True, chunk_size=chunk_size)
+            if older is not None and first_older is None and seen % _PEEK_EVERY == 0:
+                first_older = older.first_commit()
+                if first_older is not None:
+                    if not first_older or first_older in yielded:
+                        older.close()  # nothing past the cut, or the newer slice is past it already
+                        older = None
+                    yielded.clear()
+            if first_older is not None:
+                if commit == first_older and older is not None:
+                    break  # from here on the older slice has every commit
+            elif decided and older is None:
+                yielded.clear()
+            else:
+                yielded.add(commit)
+            seen += 1
+            yield item
+        else:
+            return  # the newer slice ran to the end: it had the whole history
+        records.close()
+        newer.close()
+        assert older is not None
+        yield from older.records(seen, on_chunk)
     finally:
-        for walker in walkers:
-            walker.close()
+        records.close()
+        count.close()
+        newer.close()
+        if older is not None:
+            older.close()
+
+
+class _CommitCount:
+    """About how many commits the walk has, counted by a thread while it runs: exactly,
+    by ``rev-list --count``, where a commit-graph makes that cheap; otherwise the
+    commits in the object store (``rev-list --count`` would cost a walk of its own)."""
+
+    def __init__(self, tips: list[str], cwd):
+        self.commits = 0
+        self.proc: subprocess.Popen | None = None
+        self._closed = False
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._count, args=(tips, cwd), daemon=True)
+        self._thread.start()
+
+    def _count(self, tips: list[str], cwd) -> None:
+        graphs = run_git(["rev-parse", "--git-path", "objects/info/commit-graph",
+                          "--git-path", "objects/info/commit-graphs"], cwd, check=False).stdout.split("\n")
+        root = cwd or "."
+        if any(path and os.path.exists(os.path.join(root, path)) for path in graphs[:2]):
+            args, payload = ["rev-list", "--count", "--stdin"], "".join(r + "\n" for r in tips).encode()
+        else:
+            args, payload = ["cat-file", "--batch-all-objects", "--unordered", "--batch-check=%(objecttype)"], None
+        with self._lock:
+            if self._closed:
+                return
+            self.proc = subprocess.Popen(
+                [git_executable(), *args], cwd=cwd, stdin=subprocess.PIPE if payload else subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=no_fetch_env())
+        try:
+            if payload is not None:
+                out = self.proc.communicate(payload)[0]
+                if self.proc.returncode == 0:
+                    self.commits = int(out.strip() or 0)
+                return
+            commits = 0
+            rest = b""
+            while block := self.proc.stdout.read(CHUNK):
+                block = rest + block
+                cut = block.rfind(b"\n") + 1  # count whole lines only
+                commits += block.count(b"commit\n", 0, cut)
+                rest = block[cut:]
+            if self.proc.wait() == 0:
+                self.commits = commits
+        except (OSError, ValueError):
+            pass  # closed meanwhile: no count, so the walk is not cut
+
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            if self.proc is not None and self.proc.poll() is None:
+                self.proc.kill()
+        self._thread.join()
+        if self.proc is not None:
+            for stream in (self.proc.stdin, self.proc.stdout):
+                if stream is not None:
+                    stream.close()
+            self.proc.wait()
 
 
 class _LogSlice:
@@ -219,6 +324,16 @@ class _LogSlice:
                 on_chunk(seen)
         if self.spool is None:
             self._finish()
+
+    def first_commit(self) -> bytes | None:
+        """A spooled slice's first commit id, read without moving git's write offset:
+        None while git has not written it yet, b"" when the slice has no commit at all."""
+        assert self.spool is not None
+        head = os.pread(self.spool.fileno(), 128, 0)
+        end = head.find(b"\x1f")
+        if end > 0:
+            return head[1:end]
+        return b"" if self.proc.poll() is not None and not head else None
 
     def _finish(self) -> None:
         if self.closed:

@@ -21,7 +21,7 @@ class BlobTable:
         self.headers: list[bytes] = []  # raw commit headers, see Commit
         self.extra_paths: dict[int, list[int]] = {}
         self.at_head = bytearray()
-        self._oids: list[bytes] = []
+        self._oids: list[bytes] = []  # by row, kept as rows are added
 
     def __len__(self) -> int:
         return len(self.sizes)
@@ -34,11 +34,13 @@ class BlobTable:
         commit_id = len(self.headers)
         self.headers.append(header)
         fresh: list[bytes] = []
+        new_oids = self._oids
         for oid, path in zip(oids, paths):
             row = index.setdefault(oid, rows)
             if row == rows:
                 rows += 1
                 fresh.append(path)
+                new_oids.append(oid)
             else:
                 if fresh:  # the rows it may refer to must exist first
                     self._append(fresh, commit_id)
@@ -84,6 +86,7 @@ class BlobTable:
 
     def add_without_commit(self, oid: bytes, path: bytes, size: int | None) -> None:
         self.index[oid] = len(self.sizes)
+        self._oids.append(oid)
         self.sizes.append(_UNKNOWN if size is None else size)
         self.path_ids.append(self._path_id(path))
         self.commit_ids.append(-1)
@@ -107,9 +110,7 @@ class BlobTable:
     # -- reading rows back -------------------------------------------------------------
 
     def oids(self) -> list[bytes]:
-        """Every blob id, by row (dict order is row order)."""
-        if len(self._oids) != len(self.index):
-            self._oids = list(self.index)
+        """Every blob id, by row."""
         return self._oids
 
     def oid_bytes(self, row: int) -> bytes:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import queue
 import subprocess
 import threading
 from array import array
@@ -74,24 +75,34 @@ def collect(revs: list[str], partial: bool, cwd=None,
 
     In a partial clone sizes come from a listing of the store made during the walk (the
     store alone knows what is missing without trying to fetch it); otherwise from one
-    ``cat-file`` lookup per distinct blob after the walk, which costs git less than
-    listing every object and costs Python almost nothing.
+    ``cat-file`` lookup of each distinct blob, fed while the walk goes on, which costs
+    git less than listing every object and lets it answer on whichever core is free.
     """
     table = BlobTable()
     listing = None
+    lookup = None
     if partial:
         # started first, it runs on another core meanwhile
         listing = StoreListing("%(objectname) %(objectsize)", cwd)
+    else:
+        lookup = SizeLookup(cwd)
     try:
+        fed = 0
         for header, oids, paths in added_blobs(revs, cwd, on_chunk=on_progress):
             table.add_commit(header, oids, paths)
+            if lookup is not None and len(table) - fed >= _FEED_EVERY:
+                lookup.feed(table.oids()[fed:])
+                fed = len(table)
         if listing is not None:
             table.fill_sizes(block.split() for block in listing.blocks())
-        else:
-            table.sizes = blob_sizes(table.oids(), cwd)
+        elif lookup is not None:
+            lookup.feed(table.oids()[fed:])
+            table.sizes = lookup.sizes(len(table))
     finally:
         if listing is not None:
             listing.close()
+        if lookup is not None:
+            lookup.close()
     if "--all" in revs:
         _add_blobs_without_commits(table, cwd)
     boundary = boundary_objects(revs, cwd)
@@ -102,48 +113,97 @@ def collect(revs: list[str], partial: bool, cwd=None,
     return table
 
 
+# new blobs per batch handed to cat-file during the walk
+_FEED_EVERY = 1 << 14
+
+
 def blob_sizes(oids: list[bytes], cwd=None) -> array:
-    """Size of each object in ``oids``, in order (-1: missing), from one ``cat-file``.
-
-    The ids are fed from a thread while the sizes are read back, so neither pipe can
-    fill up and neither side ever holds the whole exchange. ``--buffer`` lets git write
-    its answers in big blocks instead of flushing once per object: about half the time
-    for a history's blobs (docs/scan.md).
-    """
-    proc = subprocess.Popen(
-        [git_executable(), "cat-file", "--buffer", "--batch-check=%(objectsize)"], cwd=cwd,
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env=no_fetch_env(),
-    )
-
-    def feed() -> None:
-        try:
-            for start in range(0, len(oids), 1 << 16):
-                proc.stdin.write(b"\n".join(oids[start:start + (1 << 16)]) + b"\n")
-            proc.stdin.close()
-        except (BrokenPipeError, ValueError):
-            pass  # cat-file died; its exit status says so below
-
-    writer = threading.Thread(target=feed, daemon=True)
-    writer.start()
-    sizes = array("q")
+    """Size of each object in ``oids``, in order (-1: missing), from one ``cat-file``."""
+    lookup = SizeLookup(cwd)
     try:
-        for block in line_blocks(proc.stdout):
-            lines = block.splitlines()
-            try:
-                values = list(map(int, lines))
-            except ValueError:  # "<oid> missing" somewhere in this block: go line by line
-                values = [_UNKNOWN if line.endswith(b" missing") else int(line) for line in lines]
-            sizes.extend(values)
+        lookup.feed(oids)
+        return lookup.sizes(len(oids))
     finally:
-        writer.join()
-        err = proc.stderr.read()
-        proc.stdout.close()
-        proc.stderr.close()
-        rc = proc.wait()
-    if rc != 0 or len(sizes) != len(oids):
-        raise LabhooksError(f"git cat-file --batch-check failed: {last_line(err, str(rc))}")
-    return sizes
+        lookup.close()
+
+
+class SizeLookup:
+    """One ``cat-file --batch-check`` that is handed ids in batches and answers in order.
+
+    A thread writes the ids and another reads the sizes back, so neither pipe can fill
+    up, no side ever holds the whole exchange, and git answers while the caller still
+    walks. ``--buffer`` lets git write its answers in big blocks instead of flushing once
+    per object: about half the time for a history's blobs (docs/scan.md).
+    """
+
+    def __init__(self, cwd=None):
+        self.proc = subprocess.Popen(
+            [git_executable(), "cat-file", "--buffer", "--batch-check=%(objectsize)"], cwd=cwd,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=no_fetch_env(),
+        )
+        self._batches: queue.SimpleQueue[list[bytes] | None] = queue.SimpleQueue()
+        self._sizes = array("q")
+        self._writer = threading.Thread(target=self._write, daemon=True)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._writer.start()
+        self._reader.start()
+        self._closed = False
+
+    def feed(self, oids: list[bytes]) -> None:
+        if oids:
+            self._batches.put(oids)
+
+    def _write(self) -> None:
+        stdin = self.proc.stdin
+        try:
+            while (oids := self._batches.get()) is not None:
+                for start in range(0, len(oids), 1 << 16):
+                    stdin.write(b"\n".join(oids[start:start + (1 << 16)]) + b"\n")
+            stdin.close()
+        except (BrokenPipeError, ValueError, OSError):
+            pass  # cat-file died, or the lookup was closed; sizes() says so
+
+    def _read(self) -> None:
+        sizes = self._sizes
+        try:
+            for block in line_blocks(self.proc.stdout):
+                lines = block.splitlines()
+                try:
+                    values = list(map(int, lines))
+                except ValueError:  # "<oid> missing" somewhere in this block: go line by line
+                    values = [_UNKNOWN if line.endswith(b" missing") else int(line) for line in lines]
+                sizes.extend(values)
+        except (OSError, ValueError):
+            pass  # closed meanwhile
+
+    def sizes(self, expected: int) -> array:
+        """Every size fed, in order, once git has answered them all."""
+        self._batches.put(None)
+        self._writer.join()
+        self._reader.join()
+        err = self.proc.stderr.read()
+        rc = self.proc.wait()
+        if rc != 0 or len(self._sizes) != expected:
+            raise LabhooksError(f"git cat-file --batch-check failed: {last_line(err, str(rc))}")
+        return self._sizes
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self._batches.put(None)
+        self._writer.join()
+        self._reader.join()
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
 
 
 def _add_blobs_without_commits(table: BlobTable, cwd=None) -> None:

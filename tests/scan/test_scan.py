@@ -463,6 +463,77 @@ def test_walk_in_slices_and_small_chunks_gives_the_same_blobs(repo):
     assert seen == set(reachable_blobs(repo))
 
 
+def _history_with_commits_that_print_nothing(repo: Repo, commits: int) -> None:
+    """Commits that only delete, and merges that bring nothing new: git log prints no
+    record for them, which is where a cut by --max-count goes wrong."""
+    for n in range(commits):
+        if n % 5 == 3:
+            repo.git("rm", "-q", f"d{(n - 1) % 3}/f{n - 1}.txt")
+            repo.commit(f"delete {n}")
+            continue
+        if n % 7 == 6:
+            repo.git("checkout", "-q", "-b", f"side{n}")
+            repo.git("commit", "-q", "--allow-empty", "-m", f"empty {n}")
+            repo.git("checkout", "-q", "main")
+            repo.git("merge", "-q", "--no-ff", "-m", f"merge {n}", f"side{n}")
+        repo.write(f"d{n % 3}/f{n}.txt", f"version {n}\n")
+        repo.commit(f"commit {n}")
+
+
+def test_the_two_slice_walk_is_exact_wherever_it_cuts(repo, monkeypatch):
+    import time
+
+    from labhooks.git import history
+
+    _history_with_commits_that_print_nothing(repo, 40)
+    whole = [item for item in added_blobs(["--all"], repo.path, jobs=1)]
+    assert len({header for header, _, _ in whole}) == len(whole)
+    started: list[list[str]] = []
+    real_slice = history._LogSlice
+
+    class WatchedSlice(real_slice):  # the real git processes, only noted down
+        def __init__(self, tips, extra, *args, **kwargs):
+            started.append(list(extra))
+            super().__init__(tips, extra, *args, **kwargs)
+
+    monkeypatch.setattr(history, "_LogSlice", WatchedSlice)
+    monkeypatch.setattr(history, "_PEEK_EVERY", 1)
+    for share in (0.1, 0.3, 0.5, 0.7, 0.9):
+        monkeypatch.setattr(history, "NEWER_SLICE_SHARE", share)
+        started.clear()
+        walked = []
+        for item in added_blobs(["--all"], repo.path, jobs=2, min_slice=2, chunk_size=64):
+            walked.append(item)
+            if len(walked) <= 2:
+                time.sleep(0.3)  # the count, then the older slice's first record, come meanwhile
+        assert walked == whole, share
+        assert any(arg.startswith("--skip=") for extra in started for arg in extra), share
+
+
+def test_the_walk_goes_on_alone_when_the_store_holds_far_more_commits(repo, monkeypatch):
+    import time
+
+    from labhooks.git import history
+
+    for n in range(6):
+        repo.write("f.txt", f"kept {n}\n")
+        repo.commit(f"kept {n}")
+    kept = repo.rev("HEAD")
+    for n in range(40):  # commits that no ref reaches any more, but the store still holds
+        repo.write("f.txt", f"dropped {n}\n")
+        repo.commit(f"dropped {n}")
+    repo.git("reset", "-q", "--hard", kept)
+    whole = list(added_blobs(["--all"], repo.path, jobs=1))
+    assert len(whole) == 6
+    monkeypatch.setattr(history, "_PEEK_EVERY", 1)
+    walked = []
+    for item in added_blobs(["--all"], repo.path, jobs=2, min_slice=2, chunk_size=64):
+        walked.append(item)
+        if len(walked) <= 2:
+            time.sleep(0.3)  # the cut (23 of 46 stored commits) is past the 6 reachable ones
+    assert walked == whole
+
+
 def test_user_log_settings_do_not_change_the_walk(history):
     before, summary = scan_json(history, "--top", "0")
     history.git("config", "log.showRoot", "false")
