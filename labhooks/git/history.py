@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 
 from labhooks.git.process import (
     CHUNK,
@@ -287,7 +287,7 @@ class _LogSlice:
             pass  # git refused its arguments; its stderr says why when the slice is read
         self.closed = False
 
-    def records(self, seen: int, on_chunk) -> Iterator[tuple[bytes, list[bytes], list[bytes]]]:
+    def records(self, seen: int, on_chunk) -> Generator[tuple[bytes, list[bytes], list[bytes]], None, None]:
         if self.spool is not None:
             self._finish()
             self.spool.seek(0)
