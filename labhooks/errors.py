@@ -13,8 +13,10 @@ from __future__ import annotations
 import errno
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
@@ -78,16 +80,21 @@ def describe_os_error(exc: OSError, path: object | None = None) -> str:
     return f"{where}: {why}" if where is not None else why
 
 
-@contextmanager
-def writing(path: object) -> Iterator[None]:
-    """Name ``path`` in any failure to write it or what it holds (a scratch file beside it,
-    a folder under it): the user gave ``path``, not our scratch names."""
-    try:
-        yield
-    except OSError as exc:
-        if isinstance(exc, BrokenPipeError):
-            raise
-        raise LabhooksError(f"cannot write {describe_os_error(exc, path)}") from None
+class writing:
+    """``with writing(path):`` names ``path`` in any failure to write it or what it holds
+    (a scratch file beside it, a folder under it): the user gave ``path``, not our
+    scratch names. A class, not a contextlib generator: contextlib costs the commit
+    hook's start-up its import."""
+
+    def __init__(self, path: object):
+        self.path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, exc, traceback) -> None:
+        if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
+            raise LabhooksError(f"cannot write {describe_os_error(exc, self.path)}") from None
 
 
 def _say(message: str) -> None:

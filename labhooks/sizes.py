@@ -11,13 +11,11 @@ is 104,857,600 bytes, so reading ``100MB`` as 10^8 would let a 99 MiB+ blob thro
 
 from __future__ import annotations
 
-import re
-
 from labhooks.errors import LabhooksError
 
 _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
 # a number, then nothing, a lone B, or K/M/G/T with an optional B or iB
-_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(?:([KMGT])(?:I?B)?|B)?\s*$", re.IGNORECASE)
+_SIZE_PATTERN = r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(?:([KMGT])(?:I?B)?|B)?\s*$"
 
 
 class SizeError(LabhooksError):
@@ -35,7 +33,16 @@ def parse_size(text: str | int) -> int:
         if text < 0:
             raise SizeError(str(text))
         return text
-    match = _SIZE_RE.match(text) if isinstance(text, str) else None
+    if isinstance(text, str):
+        # "100M", "1048576": what defaults and most settings are, read without importing
+        # re (the commit hook's start-up); the pattern below reads these the same way
+        plain = text.strip()
+        digits, unit = (plain, "") if plain.isdecimal() else (plain[:-1], plain[-1:].upper())
+        if digits.isdecimal() and unit in _UNITS:
+            return int(round(float(digits) * _UNITS[unit]))
+    import re
+
+    match = re.match(_SIZE_PATTERN, text, re.IGNORECASE) if isinstance(text, str) else None
     if not match:
         raise SizeError(text if isinstance(text, str) else repr(text))
     number, unit = match.group(1), (match.group(2) or "").upper()

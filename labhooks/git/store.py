@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 
 from labhooks.git.objects import BlobQuery, _digits, _size_regex, batch_check, biggest_first
@@ -37,6 +36,8 @@ class StoreListing:
     """
 
     def __init__(self, fmt: str = "%(objectsize)", cwd=None):
+        import subprocess  # not at import: the commit hook never lists the store
+
         self.file = scratch_file()
         try:
             self.proc = subprocess.Popen(

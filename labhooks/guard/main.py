@@ -1,17 +1,20 @@
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
 from labhooks import forges
 from labhooks.errors import EXIT_FINDINGS, LabhooksError, run
-from labhooks.git.repo import config_values
-from labhooks.git.store import StoreListing
-from labhooks.guard.checks import Limits, check_all, check_pre_receive, check_push, check_staged
+from labhooks.git.process import BackgroundGit
+from labhooks.git.repo import config_listing, config_values
+from labhooks.guard.checks import Limits, StagedQuery, check_all, check_pre_receive, check_push, check_staged
 from labhooks.guard.notebooks import DEFAULT_NOTEBOOK_WARN, notebook_limits
 from labhooks.guard.report import print_report
 from labhooks.sizes import SizeError, parse_size
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from labhooks.git.store import StoreListing
 
 DEFAULT_MAX = "100M"
 DEFAULT_WARN = "50M"
@@ -24,13 +27,64 @@ SETTINGS_PATTERN = (r"^(labhooks\.(maxsize|warnsize|pushlimit|forge|baseline|not
                     r"|remote\..*\.(url|pushurl))$")
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, exit 2, like every other labhooks error
-        raise LabhooksError(f"{message} (see labhooks check-large --help)", 2)
+# Every option of check-large, once: (option, metavar or None for a flag, help). The
+# modes exclude one another; --exclude may be given again and again.
+_MODES = (
+    ("--push", None,
+     "check every blob of every commit being pushed: reads a pre-push hook's stdin, "
+     "or pre-commit's PRE_COMMIT_FROM_REF/PRE_COMMIT_TO_REF "
+     "(PRE_COMMIT_LOCAL_BRANCH + PRE_COMMIT_REMOTE_NAME on a first push)"),
+    ("--all", None, "check every blob reachable from any ref"),
+    ("--pre-receive", None,
+     "server-side hook mode: read '<old> <new> <ref>' lines on stdin and check "
+     "every blob the push brings"),
+)
+_OPTIONS = (
+    ("--remote", "NAME",
+     "push mode: the remote being pushed to (a pre-push hook's first argument); "
+     "its remote-tracking refs count as already pushed"),
+    ("--remote-url", "URL",
+     "push mode: the URL being pushed to (a pre-push hook's second argument); with "
+     "--remote, picks the forge whose limits apply"),
+    ("--max", "SIZE",
+     "refuse blobs of SIZE or more (default: git config labhooks.maxsize, else the "
+     f"forge's limit: GitHub {DEFAULT_MAX}, Hugging Face Hub 10M, ...: docs/guard.md, "
+     "Limits by forge)"),
+    ("--warn", "SIZE",
+     "print a warning, exit 0, for blobs of SIZE or more (default: git config "
+     f"labhooks.warnsize, else the forge's warn size, GitHub {DEFAULT_WARN}, or half "
+     "its limit; 0 turns warnings off)"),
+    ("--write-baseline", "FILE",
+     "with --all: record the blobs refused today (by blob id, with size and path "
+     "for humans) in FILE, so that --baseline FILE allows exactly those"),
+    ("--baseline", "FILE",
+     "allow the blobs FILE lists (written by --write-baseline), never new ones "
+     "(default: git config labhooks.baseline)"),
+    ("--notebook-warn", "SIZE",
+     "commit mode: warn about staged .ipynb notebooks whose saved outputs come to SIZE "
+     f"or more (default: git config labhooks.notebookwarn, else {DEFAULT_NOTEBOOK_WARN}; 0 "
+     "turns it off)"),
+    ("--notebook-max", "SIZE",
+     "commit mode: refuse staged notebooks whose outputs come to SIZE or more "
+     "(default: git config labhooks.notebookmax, else off)"),
+    ("--exclude", "GLOB",
+     "allow blobs whose every path matches GLOB (on the full path or the "
+     "file name; '*' crosses '/'); repeatable"),
+    ("--wide", None,
+     "on a terminal too, show every path and id whole instead of fitting each "
+     "finding to one line (output that is not a terminal is never fitted)"),
+)
+_REPEATED = {"--exclude"}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+def build_parser():
+    import argparse
+
+    class Parser(argparse.ArgumentParser):
+        def error(self, message):  # one line, exit 2, like every other labhooks error
+            raise LabhooksError(f"{message} (see labhooks check-large --help)", 2)
+
+    parser = Parser(
         prog="labhooks check-large",
         description=(
             "Refuse blobs over --max (GitHub refuses any push holding a blob over 100 MiB, "
@@ -42,56 +96,58 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("files", nargs="*", metavar="FILE", help="staged files to check (commit mode)")
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument(
-        "--push", action="store_true",
-        help="check every blob of every commit being pushed: reads a pre-push hook's stdin, "
-        "or pre-commit's PRE_COMMIT_FROM_REF/PRE_COMMIT_TO_REF "
-        "(PRE_COMMIT_LOCAL_BRANCH + PRE_COMMIT_REMOTE_NAME on a first push)",
-    )
-    mode.add_argument("--all", action="store_true", help="check every blob reachable from any ref")
-    mode.add_argument(
-        "--pre-receive", action="store_true",
-        help="server-side hook mode: read '<old> <new> <ref>' lines on stdin and check "
-        "every blob the push brings",
-    )
-    parser.add_argument(
-        "--remote", metavar="NAME",
-        help="push mode: the remote being pushed to (a pre-push hook's first argument); "
-        "its remote-tracking refs count as already pushed",
-    )
-    parser.add_argument(
-        "--remote-url", metavar="URL",
-        help="push mode: the URL being pushed to (a pre-push hook's second argument); with "
-        "--remote, picks the forge whose limits apply",
-    )
-    parser.add_argument("--max", metavar="SIZE",
-                        help="refuse blobs of SIZE or more (default: git config labhooks.maxsize, else the "
-                        f"forge's limit: GitHub {DEFAULT_MAX}, Hugging Face Hub 10M, ...: docs/guard.md, "
-                        "Limits by forge)")
-    parser.add_argument("--warn", metavar="SIZE",
-                        help="print a warning, exit 0, for blobs of SIZE or more (default: git config "
-                        f"labhooks.warnsize, else the forge's warn size, GitHub {DEFAULT_WARN}, or half "
-                        "its limit; 0 turns warnings off)")
-    parser.add_argument("--write-baseline", metavar="FILE",
-                        help="with --all: record the blobs refused today (by blob id, with size and path "
-                        "for humans) in FILE, so that --baseline FILE allows exactly those")
-    parser.add_argument("--baseline", metavar="FILE",
-                        help="allow the blobs FILE lists (written by --write-baseline), never new ones "
-                        "(default: git config labhooks.baseline)")
-    parser.add_argument("--notebook-warn", metavar="SIZE",
-                        help="commit mode: warn about staged .ipynb notebooks whose saved outputs come to SIZE "
-                        f"or more (default: git config labhooks.notebookwarn, else {DEFAULT_NOTEBOOK_WARN}; 0 "
-                        "turns it off)")
-    parser.add_argument("--notebook-max", metavar="SIZE",
-                        help="commit mode: refuse staged notebooks whose outputs come to SIZE or more "
-                        "(default: git config labhooks.notebookmax, else off)")
-    parser.add_argument("--exclude", action="append", default=[], metavar="GLOB",
-                        help="allow blobs whose every path matches GLOB (on the full path or the "
-                        "file name; '*' crosses '/'); repeatable")
-    parser.add_argument("--wide", action="store_true",
-                        help="on a terminal too, show every path and id whole instead of fitting each "
-                        "finding to one line (output that is not a terminal is never fitted)")
+    for group, table in ((mode, _MODES), (parser, _OPTIONS)):
+        for option, metavar, text in table:
+            if metavar is None:
+                group.add_argument(option, action="store_true", help=text)
+            elif option in _REPEATED:
+                group.add_argument(option, action="append", default=[], metavar=metavar, help=text)
+            else:
+                group.add_argument(option, metavar=metavar, help=text)
     return parser
+
+
+def parse_arguments(argv: list[str]):
+    """What argparse would make of ``argv``. The common shapes, every option written out
+    whole before the file names (what pre-commit and prek pass, often 10,000 names), are
+    read straight from the option table; anything else goes to argparse itself, so every
+    error, abbreviation and ``--help`` is argparse's."""
+    return _plain_arguments(argv) or build_parser().parse_args(argv)
+
+
+def _plain_arguments(argv: list[str]):
+    from types import SimpleNamespace
+
+    values: dict[str, object] = {}
+    for option, metavar, _ in (*_MODES, *_OPTIONS):
+        values[_dest(option)] = [] if option in _REPEATED else (False if metavar is None else None)
+    takes_value = {option: metavar is not None for option, metavar, _ in (*_MODES, *_OPTIONS)}
+    at = 0
+    while at < len(argv) and argv[at].startswith("-"):
+        option, equals, value = argv[at].partition("=")
+        if option not in takes_value or (equals and not takes_value[option]):
+            return None  # "--", -h, an abbreviation, a typo, "--all=x": argparse's to judge
+        if takes_value[option] and not equals:
+            at += 1
+            if at == len(argv) or argv[at].startswith("-"):
+                return None
+            value = argv[at]
+        dest = _dest(option)
+        if option in _REPEATED:
+            values[dest].append(value)  # type: ignore[attr-defined]
+        else:
+            values[dest] = value if takes_value[option] else True
+        at += 1
+    files = argv[at:]
+    if any(name.startswith("-") for name in files):
+        return None  # an option after a file name, or a file that looks like one
+    if sum(bool(values[_dest(option)]) for option, _, _ in _MODES) > 1:
+        return None  # argparse says which two clash
+    return SimpleNamespace(files=files, **values)
+
+
+def _dest(option: str) -> str:
+    return option[2:].replace("-", "_")
 
 
 def main(argv: list[str] | None = None, *, store_listing: StoreListing | None = None) -> int:
@@ -101,10 +157,13 @@ def main(argv: list[str] | None = None, *, store_listing: StoreListing | None = 
 
 
 def _check(argv: list[str] | None, store_listing: StoreListing | None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_arguments(sys.argv[1:] if argv is None else argv)
     if args.files and (args.push or args.all or args.pre_receive):
         raise LabhooksError("FILE arguments are for commit mode; leave them out with --push, --all or --pre-receive", 2)
-    settings = configured_settings()
+    # git is asked everything commit mode needs at once, and answers on the other core
+    settings_query = BackgroundGit(["config", "--get-regexp", SETTINGS_PATTERN])
+    staged = StagedQuery(args.files) if not (args.push or args.all or args.pre_receive) else None
+    settings = config_listing(settings_query.result(check=False).stdout)
     remote = args.remote or (os.environ.get("PRE_COMMIT_REMOTE_NAME") if args.push else None)
     url = args.remote_url or (os.environ.get("PRE_COMMIT_REMOTE_URL") if args.push else None)
     choice = None if args.pre_receive else forges.choose(settings, remote, url)
@@ -117,7 +176,8 @@ def _check(argv: list[str] | None, store_listing: StoreListing | None) -> int:
         report = check_pre_receive(rules, args.exclude, sys.stdin.buffer.read())
     else:
         notebooks = notebook_limits(args.notebook_warn, args.notebook_max, settings)
-        report = check_staged(args.files, rules, args.exclude, notebooks)
+        assert staged is not None
+        report = check_staged(staged, rules, args.exclude, notebooks)
     report.forge_why = choice.why if choice else None
     if args.write_baseline:
         if not args.all:

@@ -7,7 +7,6 @@ labhooks cannot be found.
 
 from __future__ import annotations
 
-import re
 import sys
 
 from labhooks import fit
@@ -68,7 +67,8 @@ def print_report(report: Report, wide: bool = False) -> None:
 
 
 # Where a command the report gives to paste starts: after "fix: " or another colon.
-_COMMAND_START = re.compile(r"(?:^|: )(?=(?:git|labhooks|nbstripout) )")
+# where a printed command starts in a line (re is imported only once there is a finding)
+_COMMAND_START = r"(?:^|: )(?=(?:git|labhooks|nbstripout) )"
 
 
 # A fix line's remark follows its command as a shell comment, so that the rest of the
@@ -79,7 +79,9 @@ REMARK = "   # "
 def _command_in(body: str) -> str:
     """The command in a report line: from its start to the end of the line, or to the
     remark that ends it (the first REMARK outside quotes: a quoted path may hold one)."""
-    start = _COMMAND_START.search(body)
+    import re
+
+    start = re.search(_COMMAND_START, body)
     if start is None:
         return ""
     command = body[start.end():]

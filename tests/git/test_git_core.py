@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 
 from helpers import Repo
 
@@ -122,3 +123,34 @@ def test_split_revs_folds_not_into_caret_prefixes():
     options, plain = split_revs(["a", "--not", "b", "^c", "--remotes=origin"])
     assert options == ["--not", "--remotes=origin"]
     assert plain == ["a", "^b", "c"]
+
+
+def test_git_runner_moves_inputs_and_outputs_larger_than_a_pipe(tmp_path):
+    """Megabytes each way at once: input bigger than the pipe goes through the writer
+    thread while output and errors are read, and nothing is lost or reordered."""
+    import hashlib
+
+    from labhooks.git.process import BackgroundGit, run_git
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    payload = bytes(range(256)) * (12 * 1024)  # 3 MiB
+    oid = run_git(["hash-object", "--stdin"], tmp_path, input=payload).stdout.strip()
+    assert oid == hashlib.sha1(b"blob %d\0" % len(payload) + payload).hexdigest()
+    names = "".join(f"{i:040x}\n" for i in range(60_000))  # 2.4 MiB of ids no repository holds
+    answer = BackgroundGit(["cat-file", "--batch-check"], tmp_path, input=names).result()
+    assert answer.stdout.splitlines() == [f"{i:040x} missing" for i in range(60_000)]
+    failed = run_git(["rev-parse", "--verify", "no-such-ref"], tmp_path, check=False)
+    assert failed.returncode == 128 and "fatal" in failed.stderr
+
+
+def test_git_runner_works_when_the_standard_streams_are_closed(tmp_path):
+    """A process started with fd 0 closed gets that fd from os.pipe(), which posix_spawn
+    cannot hand on: the runner falls back to subprocess and still answers."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    script = ("from labhooks.git.process import run_git; import sys; "
+              f"out = run_git(['rev-parse', '--git-dir'], {str(tmp_path)!r}).stdout; "
+              "sys.stderr.write(out)")
+    proc = subprocess.run(["bash", "-c", f'exec "$0" -c "$1" 0<&-', sys.executable, script],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip() == ".git"

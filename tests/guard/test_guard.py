@@ -305,3 +305,22 @@ def test_partial_clone_counts_missing_and_never_fetches(tmp_path, g):
     assert code == 1 and "now/huge.bin  4.0 MiB" in out and "old/big.bin" not in out
     assert f"{before} object(s) are missing locally" in err
     assert _missing(clone) == before  # nothing was fetched
+
+
+def test_raw_content_at_lfs_paths_is_found_however_the_names_are_given(repo, g):
+    # commit mode asks check-attr for the names as given; folders and names relative to a
+    # subfolder must still reach the files under them
+    repo.write(".gitattributes", "*.ckpt filter=lfs diff=lfs merge=lfs -text\n")
+    repo.commit("track checkpoints with LFS")
+    for i in range(_PATHSPEC_LIMIT + 5):
+        repo.write(f"runs/r{i % 3}/notes{i}.txt", f"{i}\n")
+    repo.big("runs/r1/model.ckpt", 4096)
+    repo.git("add", "-A")  # no git-lfs filter configured here: a raw blob
+    names = repo.git("ls-files", "runs").splitlines()
+    sub = Repo(repo.path / "runs")
+    for target, args in ((repo, names), (repo, ["runs"]), (repo, ["runs/r1"]), (repo, []),
+                         (sub, ["r1/model.ckpt"]), (sub, ["r1"]), (sub, ["."])):
+        code, out, _ = g(target, *args)
+        assert code == 1 and "runs/r1/model.ckpt" in out, (target.path, args[:3], out)
+    code, out, _ = g(repo, *[n for n in names if not n.endswith(".ckpt")])
+    assert code == 0, out

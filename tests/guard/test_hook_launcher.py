@@ -74,6 +74,25 @@ def test_the_guard_imports_nothing_outside_the_standard_library(tmp_path):
     assert isolated("--push", "--remote", "origin", stdin=line) == set()
 
 
+def test_a_clean_commit_loads_no_process_or_pattern_machinery(tmp_path):
+    """The commit hook's common case (every staged file small) starts git with
+    posix_spawn and parses its options and sizes by hand: subprocess, re, argparse and
+    contextlib, a tenth of its time when imported (docs/guard.md), stay unloaded."""
+    work, _ = clone_pair(tmp_path)
+    for i in range(50):
+        work.write(f"src/m{i}.py", f"VALUE = {i}\n")
+    work.git("add", "-A")
+    names = work.git("diff", "--cached", "--name-only").splitlines()
+    proc = subprocess.run([sys.executable, "-I", "-S", "-X", "importtime", str(GUARD), "--max=50M", *names],
+                          cwd=work.path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    loaded = {line.rsplit("|", 1)[1].strip() for line in proc.stderr.splitlines()
+              if line.startswith("import time:") and "|" in line}
+    assert "labhooks.guard.checks" in loaded
+    assert loaded.isdisjoint({"subprocess", "re", "argparse", "contextlib", "threading"}), \
+        sorted(loaded & {"subprocess", "re", "argparse", "contextlib", "threading"})
+
+
 @pytest.mark.parametrize("version", ["2.7", "3.6", "3.9"])
 def test_a_python3_too_old_gets_one_clear_line(tmp_path, repo, version):
     env = python_first_on_path(tmp_path, pyenv_python(version))
