@@ -149,6 +149,30 @@ def test_attributes_are_those_of_the_commit_that_holds_the_blob(tmp_path):
     assert listed == ["new.ckpt", "second.ckpt"], proc.stdout
 
 
+def test_a_rule_added_and_dropped_within_one_push_is_not_proven_clean(tmp_path):
+    """Neither end of the push has the rule, yet the commit holding the raw file does:
+    the hook's fast path must hand the push on, and the guard refuses it."""
+    work, remote = clone_pair(tmp_path)
+    assert push(work, "origin", "main").returncode == 0
+    env = install_hook_without_labhooks(work)
+    work.write(".gitattributes", RULE)
+    work.write("model.ckpt", raw_bytes(9))
+    work.commit("track checkpoints, add one raw")
+    work.git("rm", "-q", ".gitattributes")
+    work.commit("untrack again")
+    proc = push(work, "origin", "main", env=env)
+    assert proc.returncode != 0 and HANDED_ON in text(proc), text(proc)
+    assert labhooks("install-hooks", cwd=work.path).returncode == 0
+    proc = push(work, "origin", "main")
+    assert proc.returncode != 0 and "model.ckpt  2.0 KiB" in text(proc), text(proc)
+    assert remote.refs()["refs/heads/main"] == work.rev("origin/main")
+    work.git("reset", "-q", "--hard", "origin/main")
+    work.write("notes.txt", "small\n")
+    work.commit("notes, no attributes anywhere")
+    env = install_hook_without_labhooks(work)
+    assert push(work, "origin", "main", env=env).returncode == 0  # still proven clean
+
+
 def test_a_rule_only_the_remote_had_still_counts(tracked):
     """The remote's tip tracks *.ckpt; the push adds a raw one, then drops the rule."""
     work, _ = tracked
