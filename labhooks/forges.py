@@ -51,10 +51,13 @@ FORGES = {
         Forge("huggingface", "Hugging Face Hub", file_limit=10 * MiB, file_warning=None, push_limit=None,
               repo_recommended=None, repo_limit=None, lfs_only=True, hosts=("huggingface.co", "hf.co"),
               source="the Hub's refusal: files larger than 10 MiB must use Git LFS (or Xet)"),
-        Forge("bitbucket", "Bitbucket Cloud", file_limit=100 * MiB, file_warning=None,
-              push_limit=7 * GiB // 2, repo_recommended=1 * GiB, repo_limit=4 * GiB, lfs_only=False,
-              hosts=("bitbucket.org",),
-              source="bitbucket.org/blog: Git push size limits; Repository size limits"),
+        # Atlassian writes "100 MB", "3.5 GB", "2.0 GB" and "4.0 GB" without saying which
+        # unit: the decimal reading is the smaller, so nothing Bitbucket may refuse passes
+        Forge("bitbucket", "Bitbucket Cloud", file_limit=100 * 1000**2, file_warning=None,
+              push_limit=3500 * 1000**2, repo_recommended=2 * 1000**3, repo_limit=4 * 1000**3,
+              lfs_only=False, hosts=("bitbucket.org",),
+              source="community.atlassian.com: 100 MB limit on files included in pushes; "
+                     "bitbucket.org/blog: Git push size limits; support.atlassian.com: Reduce repository size"),
     )
 }
 GITHUB = FORGES["github"]

@@ -44,6 +44,22 @@ def test_the_same_push_to_github_passes_and_says_by_which_rule(tmp_path):
     assert "no blob of 100.0 MiB or more (GitHub's limit; remote origin is github.com)" in text(proc)
 
 
+def test_bitbucket_refuses_a_file_over_100_mb_that_github_takes(tmp_path):
+    """Atlassian's "100 MB" read as 10^8 bytes: a 97 MiB file (101.7 MB) is over it,
+    while under GitHub's 100 MiB it only earns a warning."""
+    work, remote = on_forge(tmp_path, "git@bitbucket.org:lab/repo.git")
+    work.big("scans.h5", 97 * MiB)
+    work.commit("scans")
+    proc = push(work, "origin", "main")
+    assert proc.returncode != 0 and remote.refs() == {}, text(proc)
+    assert "1 blob(s) of 95.4 MiB or more in the commits being pushed (Bitbucket Cloud's limit; " \
+           "remote origin is bitbucket.org)" in text(proc)
+    work.git("remote", "set-url", "origin", "https://github.com/lab/repo.git")
+    work.git("remote", "set-url", "--push", "origin", str(remote.path))
+    proc = push(work, "origin", "main")
+    assert proc.returncode == 0, text(proc)
+
+
 def test_gitlab_has_no_warn_size_of_its_own_so_warnings_start_at_half(tmp_path):
     work, _ = on_forge(tmp_path, "ssh://git@gitlab.com/lab/repo.git")
     proc = labhooks("check-large", "--push", "--remote", "origin", cwd=work.path,
