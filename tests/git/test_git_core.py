@@ -150,7 +150,7 @@ def test_git_runner_works_when_the_standard_streams_are_closed(tmp_path):
     script = ("from labhooks.git.process import run_git; import sys; "
               f"out = run_git(['rev-parse', '--git-dir'], {str(tmp_path)!r}).stdout; "
               "sys.stderr.write(out)")
-    proc = subprocess.run(["bash", "-c", f'exec "$0" -c "$1" 0<&-', sys.executable, script],
+    proc = subprocess.run(["bash", "-c", 'exec "$0" -c "$1" 0<&-', sys.executable, script],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.strip() == ".git"
