@@ -127,6 +127,19 @@ class BackgroundGit:
     def result(self, check: bool = True, text: bool = True) -> GitResult:
         if self._answer is None:
             self._answer = self._child.collect()
+        return self._result(check, text)
+
+    def close(self) -> None:
+        """Wait for git if nobody asked for its answer, so that no process or pipe is
+        left behind (the guard also runs in-process, in tests and in other tools)."""
+        if self._answer is None:
+            try:
+                self._answer = self._child.collect()
+            except OSError:
+                self._answer = (-1, b"", b"")
+
+    def _result(self, check: bool, text: bool) -> GitResult:
+        assert self._answer is not None
         code, out, err = self._answer
         if text:
             return _checked(self.args, GitResult(self.args, code, out.decode("utf-8", "surrogateescape"),

@@ -162,6 +162,11 @@ class StagedQuery:
                                          input="".join(name + "\0" for name in files))
                            if files else None)
 
+    def close(self) -> None:
+        for query in (self.worktree, self.index, self.attributes):
+            if query is not None:
+                query.close()
+
 
 def check_staged(query: StagedQuery, limits: Limits, excludes: list[str],
                  notebooks: NotebookLimits | None = None) -> Report:

@@ -162,22 +162,29 @@ def _check(argv: list[str] | None, store_listing: StoreListing | None) -> int:
         raise LabhooksError("FILE arguments are for commit mode; leave them out with --push, --all or --pre-receive", 2)
     # git is asked everything commit mode needs at once, and answers on the other core
     settings_query = BackgroundGit(["config", "--get-regexp", SETTINGS_PATTERN])
-    staged = StagedQuery(args.files) if not (args.push or args.all or args.pre_receive) else None
-    settings = config_listing(settings_query.result(check=False).stdout)
-    remote = args.remote or (os.environ.get("PRE_COMMIT_REMOTE_NAME") if args.push else None)
-    url = args.remote_url or (os.environ.get("PRE_COMMIT_REMOTE_URL") if args.push else None)
-    choice = None if args.pre_receive else forges.choose(settings, remote, url)
-    rules = limits(args.max, args.warn, settings, choice.forge if choice else None)
-    if args.push:
-        report = check_push(rules, args.exclude, remote=args.remote)
-    elif args.all:
-        report = check_all(rules, args.exclude, listing=store_listing)
-    elif args.pre_receive:
-        report = check_pre_receive(rules, args.exclude, sys.stdin.buffer.read())
-    else:
-        notebooks = notebook_limits(args.notebook_warn, args.notebook_max, settings)
-        assert staged is not None
-        report = check_staged(staged, rules, args.exclude, notebooks)
+    staged = None
+    try:
+        staged = StagedQuery(args.files) if not (args.push or args.all or args.pre_receive) else None
+        settings = config_listing(settings_query.result(check=False).stdout)
+        remote = args.remote or (os.environ.get("PRE_COMMIT_REMOTE_NAME") if args.push else None)
+        url = args.remote_url or (os.environ.get("PRE_COMMIT_REMOTE_URL") if args.push else None)
+        choice = None if args.pre_receive else forges.choose(settings, remote, url)
+        rules = limits(args.max, args.warn, settings, choice.forge if choice else None)
+        if args.push:
+            report = check_push(rules, args.exclude, remote=args.remote)
+        elif args.all:
+            report = check_all(rules, args.exclude, listing=store_listing)
+        elif args.pre_receive:
+            report = check_pre_receive(rules, args.exclude, sys.stdin.buffer.read())
+        else:
+            notebooks = notebook_limits(args.notebook_warn, args.notebook_max, settings)
+            assert staged is not None
+            report = check_staged(staged, rules, args.exclude, notebooks)
+    finally:
+        # every git started is waited for, answered or not (an error, an early return)
+        settings_query.close()
+        if staged is not None:
+            staged.close()
     report.forge_why = choice.why if choice else None
     if args.write_baseline:
         if not args.all:

@@ -324,3 +324,23 @@ def test_raw_content_at_lfs_paths_is_found_however_the_names_are_given(repo, g):
         assert code == 1 and "runs/r1/model.ckpt" in out, (target.path, args[:3], out)
     code, out, _ = g(repo, *[n for n in names if not n.endswith(".ckpt")])
     assert code == 0, out
+
+
+def test_in_process_runs_leave_no_process_or_pipe_behind(repo, g):
+    """Commit mode starts its git queries at once; every one is waited for, also when
+    nothing is staged (an early return) or the settings are refused (an error)."""
+    import os
+
+    def open_fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    g(repo)  # warm up: imports, lazily opened files
+    before = open_fds()
+    for _ in range(20):
+        assert g(repo)[0] == 0  # nothing staged
+    repo.git("config", "labhooks.maxsize", "lots")
+    for _ in range(5):
+        assert g(repo, "x.bin")[0] == 2  # bad setting: one line, exit 2
+    assert open_fds() == before
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # no child left unwaited (no zombie)
