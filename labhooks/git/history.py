@@ -32,6 +32,7 @@ from labhooks.git.process import (
     GitError,
     git_executable,
     last_line,
+    line_blocks,
     no_fetch_env,
     run_git,
     scratch_file,
@@ -133,7 +134,7 @@ def added_blobs(
         # Only pinned tips slice safely (both slices must see one history), and only a
         # walk that prints most commits can see where the newer slice has got to.
         if not options and not find:
-            yield from _walk_in_two_slices(tips, find, cwd, min_slice, chunk_size, on_chunk)
+            yield from _walk_in_two_slices(tips, cwd, min_slice, chunk_size, on_chunk)
             return
     walker = _LogSlice(revs, find, cwd, to_file=False, chunk_size=chunk_size)
     try:
@@ -150,7 +151,7 @@ NEWER_SLICE_SHARE = 0.48
 _PEEK_EVERY = 16
 
 
-def _walk_in_two_slices(tips: list[str], find: list[str], cwd, min_slice: int, chunk_size: int,
+def _walk_in_two_slices(tips: list[str], cwd, min_slice: int, chunk_size: int,
                         on_chunk) -> Iterator[tuple[bytes, list[bytes], list[bytes]]]:
     """The whole walk, diffed by two git processes at once when it is long enough.
 
@@ -161,7 +162,7 @@ def _walk_in_two_slices(tips: list[str], find: list[str], cwd, min_slice: int, c
     older slice's first commit. Should it have passed that commit already (the count was
     far off), the older slice is dropped and the newer one runs to the end alone.
     """
-    newer = _LogSlice(tips, find, cwd, to_file=False, chunk_size=chunk_size)
+    newer = _LogSlice(tips, [], cwd, to_file=False, chunk_size=chunk_size)
     count = _CommitCount(tips, cwd)
     older: _LogSlice | None = None
     records = newer.records(0, on_chunk)
@@ -169,7 +170,8 @@ def _walk_in_two_slices(tips: list[str], find: list[str], cwd, min_slice: int, c
     try:
         decided = False
         first_older: bytes | None = None  # the older slice's first commit, once it is known
-        yielded: set[bytes] = set()  # what the newer slice gave before that
+        # what the newer slice gave while that was unknown (None: nothing to compare with)
+        yielded: set[bytes] | None = set()
         for item in records:
             header = item[0]
             commit = header[:header.find(b"\x1f")]
@@ -177,20 +179,20 @@ def _walk_in_two_slices(tips: list[str], find: list[str], cwd, min_slice: int, c
                 decided = True
                 cut = int(count.commits * NEWER_SLICE_SHARE)
                 if min(cut, count.commits - cut) >= min_slice:
-                    older = _LogSlice(tips, [*find, f"--skip={cut}"], cwd, to_file=True, chunk_size=chunk_size)
+                    older = _LogSlice(tips, [f"--skip={cut}"], cwd, to_file=True, chunk_size=chunk_size)
+                else:
+                    yielded = None
             if older is not None and first_older is None and seen % _PEEK_EVERY == 0:
                 first_older = older.first_commit()
                 if first_older is not None:
+                    assert yielded is not None
                     if not first_older or first_older in yielded:
                         older.close()  # nothing past the cut, or the newer slice is past it already
                         older = None
-                    yielded.clear()
-            if first_older is not None:
-                if commit == first_older and older is not None:
-                    break  # from here on the older slice has every commit
-            elif decided and older is None:
-                yielded.clear()
-            else:
+                    yielded = None
+            if older is not None and commit == first_older:
+                break  # from here on the older slice has every commit
+            if yielded is not None:
                 yielded.add(commit)
             seen += 1
             yield item
@@ -241,13 +243,7 @@ class _CommitCount:
                 if self.proc.returncode == 0:
                     self.commits = int(out.strip() or 0)
                 return
-            commits = 0
-            rest = b""
-            while block := self.proc.stdout.read(CHUNK):
-                block = rest + block
-                cut = block.rfind(b"\n") + 1  # count whole lines only
-                commits += block.count(b"commit\n", 0, cut)
-                rest = block[cut:]
+            commits = sum(block.count(b"commit\n") for block in line_blocks(self.proc.stdout))
             if self.proc.wait() == 0:
                 self.commits = commits
         except (OSError, ValueError):
@@ -280,7 +276,7 @@ class _LogSlice:
             stderr=subprocess.PIPE, env=no_fetch_env(),
         )
         if self.spool is None:
-            widen_pipe(self.proc.stdout)
+            widen_pipe(self.proc.stdout.fileno())
         try:
             self.proc.stdin.write("".join(r + "\n" for r in plain).encode("utf-8", "surrogateescape"))
             self.proc.stdin.close()

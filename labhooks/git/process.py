@@ -141,10 +141,10 @@ class BackgroundGit:
     def _result(self, check: bool, text: bool) -> GitResult:
         assert self._answer is not None
         code, out, err = self._answer
-        if text:
-            return _checked(self.args, GitResult(self.args, code, out.decode("utf-8", "surrogateescape"),
-                                                 err.decode("utf-8", "surrogateescape")), check)
-        return _checked(self.args, GitResult(self.args, code, out, err), check)
+        if not text:
+            return _checked(self.args, GitResult(self.args, code, out, err), check)
+        return _checked(self.args, GitResult(self.args, code, out.decode("utf-8", "surrogateescape"),
+                                             err.decode("utf-8", "surrogateescape")), check)
 
 
 class _SpawnedGit:
@@ -182,10 +182,11 @@ class _SpawnedGit:
                 if fd is not None:
                     os.close(fd)
         self.out, self.err = out_read, err_read
-        _widen_fd(out_read)  # git then writes a whole index listing without waiting
+        widen_pipe(out_read)  # git then writes a whole index listing without waiting
         self._writer = None
-        if in_write is not None and payload is not None:
-            if len(payload) < _widen_fd(in_write):
+        if payload is not None:
+            assert in_write is not None
+            if len(payload) < widen_pipe(in_write):
                 _write_all(in_write, payload)  # fits in the pipe: cannot block
             else:
                 import threading
@@ -255,13 +256,9 @@ class _PopenGit:
         return self.proc.returncode, out, err
 
 
-def widen_pipe(stream) -> int:
+def widen_pipe(fd: int) -> int:
     """Ask Linux for a 1 MiB pipe: git then blocks, and wakes us, far less often. Returns
     the bytes the pipe now holds (0 where that is not known)."""
-    return _widen_fd(stream.fileno())
-
-
-def _widen_fd(fd: int) -> int:
     try:
         import fcntl
 

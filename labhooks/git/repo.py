@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 
-from labhooks.git.process import GitError, git_output, run_git
+from labhooks.git.process import BackgroundGit, GitError, git_output, run_git
 from labhooks.git.records import IndexEntry, Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
     from pathlib import Path
 
 
@@ -92,16 +91,25 @@ def config_values(pattern: str, cwd=None) -> dict[str, str]:
     """The ``git config`` values whose keys match ``pattern`` (none outside a repository),
     from one git process; the last value wins, as in git. Keys as git prints them:
     section and name lower-cased, a subsection (a remote's name) as written."""
-    return config_listing(run_git(["config", "--get-regexp", pattern], cwd, check=False).stdout)
+    return ConfigQuery(pattern, cwd).values()
 
 
-def config_listing(listing: str) -> dict[str, str]:
-    """``git config --get-regexp`` output as a dict; the last value of a key wins."""
-    values = {}
-    for line in listing.splitlines():
-        key, _, value = line.partition(" ")
-        values[key] = value.strip()
-    return values
+class ConfigQuery:
+    """:func:`config_values`, asked now and read later (git answers while the caller
+    goes on: the commit hook)."""
+
+    def __init__(self, pattern: str, cwd=None):
+        self._query = BackgroundGit(["config", "--get-regexp", pattern], cwd)
+
+    def values(self) -> dict[str, str]:
+        values = {}
+        for line in self._query.result(check=False).stdout.splitlines():
+            key, _, value = line.partition(" ")
+            values[key] = value.strip()
+        return values
+
+    def close(self) -> None:
+        self._query.close()
 
 
 def is_partial_clone(cwd=None) -> bool:
@@ -145,15 +153,6 @@ def disk_usage(cwd=None) -> DiskUsage:
             values[key] = int(value)
     return DiskUsage(values.get("in-pack", 0) + values.get("count", 0),
                      values.get("size-pack", 0) * 1024, values.get("size", 0) * 1024)
-
-
-def staged_entries(paths: Iterable[str] | None = None, cwd=None) -> list[IndexEntry]:
-    """Index entries (the staged blobs), for the given paths or all of them."""
-    args = ["ls-files", "--stage", "-z"]
-    paths = list(paths or [])
-    if paths:
-        args += ["--", *[f":(literal){p}" for p in paths]]
-    return index_entries(run_git(args, cwd).stdout)
 
 
 def index_entries(listing: str) -> list[IndexEntry]:

@@ -212,16 +212,22 @@ def _lfs_paths(query: StagedQuery, prefix: str, asked: set[str], entries, top: s
     """The staged paths whose ``filter`` attribute is ``lfs``; ``asked``: the paths the
     query's own check-attr answered for (the names given, root-relative)."""
     lfs: set[str] = set()
-    answer = query.attributes.result().stdout if query.attributes is not None else ""
-    if "\0lfs\0" in answer:  # the value of some path's attribute, or a path named lfs
-        fields = answer.split("\0")
-        lfs.update(_root_relative(prefix, fields[i]) for i in range(0, len(fields) - 2, 3) if fields[i + 2] == "lfs")
+    if query.attributes is not None:
+        lfs.update(_root_relative(prefix, path) for path in _lfs_filtered(query.attributes.result().stdout))
     rest = [entry.path for entry in entries if entry.path not in asked]
     if rest:  # no names given, or names of folders: ask for the files themselves
-        fields = run_git(["check-attr", "--stdin", "-z", "filter"], top,
-                         input="".join(path + "\0" for path in rest)).stdout.split("\0")
-        lfs.update(fields[i] for i in range(0, len(fields) - 2, 3) if fields[i + 2] == "lfs")
+        lfs.update(_lfs_filtered(run_git(["check-attr", "--stdin", "-z", "filter"], top,
+                                         input="".join(path + "\0" for path in rest)).stdout))
     return lfs
+
+
+def _lfs_filtered(answer: str) -> list[str]:
+    """The paths that ``git check-attr -z filter`` output ("path\0filter\0value\0"...)
+    says are ``filter=lfs``."""
+    if "\0lfs\0" not in answer:  # as a value, or a path named lfs: else nothing to split
+        return []
+    fields = answer.split("\0")
+    return [fields[i] for i in range(0, len(fields) - 2, 3) if fields[i + 2] == "lfs"]
 
 
 def _check_lfs_pointers(report: Report, entries, lfs_paths: set[str], top: str) -> None:

@@ -5,8 +5,7 @@ import sys
 
 from labhooks import forges
 from labhooks.errors import EXIT_FINDINGS, LabhooksError, run
-from labhooks.git.process import BackgroundGit
-from labhooks.git.repo import config_listing, config_values
+from labhooks.git.repo import ConfigQuery, config_values
 from labhooks.guard.checks import Limits, StagedQuery, check_all, check_pre_receive, check_push, check_staged
 from labhooks.guard.notebooks import DEFAULT_NOTEBOOK_WARN, notebook_limits
 from labhooks.guard.report import print_report
@@ -161,11 +160,11 @@ def _check(argv: list[str] | None, store_listing: StoreListing | None) -> int:
     if args.files and (args.push or args.all or args.pre_receive):
         raise LabhooksError("FILE arguments are for commit mode; leave them out with --push, --all or --pre-receive", 2)
     # git is asked everything commit mode needs at once, and answers on the other core
-    settings_query = BackgroundGit(["config", "--get-regexp", SETTINGS_PATTERN])
+    settings_query = ConfigQuery(SETTINGS_PATTERN)
     staged = None
     try:
         staged = StagedQuery(args.files) if not (args.push or args.all or args.pre_receive) else None
-        settings = config_listing(settings_query.result(check=False).stdout)
+        settings = settings_query.values()
         remote = args.remote or (os.environ.get("PRE_COMMIT_REMOTE_NAME") if args.push else None)
         url = args.remote_url or (os.environ.get("PRE_COMMIT_REMOTE_URL") if args.push else None)
         choice = None if args.pre_receive else forges.choose(settings, remote, url)

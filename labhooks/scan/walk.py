@@ -97,7 +97,7 @@ def collect(revs: list[str], partial: bool, cwd=None,
             table.fill_sizes(block.split() for block in listing.blocks())
         elif lookup is not None:
             lookup.feed(table.oids()[fed:])
-            table.sizes = lookup.sizes(len(table))
+            table.sizes = lookup.sizes()
     finally:
         if listing is not None:
             listing.close()
@@ -122,7 +122,7 @@ def blob_sizes(oids: list[bytes], cwd=None) -> array:
     lookup = SizeLookup(cwd)
     try:
         lookup.feed(oids)
-        return lookup.sizes(len(oids))
+        return lookup.sizes()
     finally:
         lookup.close()
 
@@ -144,6 +144,7 @@ class SizeLookup:
         )
         self._batches: queue.SimpleQueue[list[bytes] | None] = queue.SimpleQueue()
         self._sizes = array("q")
+        self._fed = 0
         self._writer = threading.Thread(target=self._write, daemon=True)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._writer.start()
@@ -152,6 +153,7 @@ class SizeLookup:
 
     def feed(self, oids: list[bytes]) -> None:
         if oids:
+            self._fed += len(oids)
             self._batches.put(oids)
 
     def _write(self) -> None:
@@ -177,14 +179,14 @@ class SizeLookup:
         except (OSError, ValueError):
             pass  # closed meanwhile
 
-    def sizes(self, expected: int) -> array:
+    def sizes(self) -> array:
         """Every size fed, in order, once git has answered them all."""
         self._batches.put(None)
         self._writer.join()
         self._reader.join()
         err = self.proc.stderr.read()
         rc = self.proc.wait()
-        if rc != 0 or len(self._sizes) != expected:
+        if rc != 0 or len(self._sizes) != self._fed:
             raise LabhooksError(f"git cat-file --batch-check failed: {last_line(err, str(rc))}")
         return self._sizes
 
