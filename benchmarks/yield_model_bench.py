@@ -50,8 +50,10 @@ def render(workdir: Path) -> Path:
     return project
 
 
-def run_one(project, data, experiment, split, *, minutes, epochs, threads, timeout, extra) -> dict:
-    run_dir = project.parent / "runs" / f"{experiment}-{split}"
+def run_command(project, data, experiment, split, *, minutes, epochs, threads, extra, seed=None):
+    """The project's own training command for one run, and the folder it writes."""
+    name = f"{experiment}-{split}" + ("" if seed is None else f"-seed{seed}")
+    run_dir = project.parent / "runs" / name
     overrides = [
         f"experiment={experiment}",
         "data=buchwald_hartwig",
@@ -71,20 +73,46 @@ def run_one(project, data, experiment, split, *, minutes, epochs, threads, timeo
     else:
         overrides.append(f"model.n_jobs={threads}")
     overrides += list(extra)
+    if seed is not None:
+        overrides.append(f"seed={seed}")
+    return [sys.executable, "-m", f"{PACKAGE}.train", *overrides], run_dir, name
+
+
+def run_one(project, data, experiment, split, *, minutes, epochs, threads, timeout, extra, members=1) -> dict:
+    """One run, or ``members`` seeds trained side by side (one process each) and combined
+    by the project's ensemble module, as a seeds multirun on ``hydra/launcher=local`` does."""
+    seeds = [None] if members == 1 else list(range(1, members + 1))
+    commands = [run_command(project, data, experiment, split, minutes=minutes, epochs=epochs, threads=threads,
+                            extra=extra, seed=seed) for seed in seeds]
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), PYTHONPATH=str(project / "src"))
     load_before = os.getloadavg()
     t0 = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-m", f"{PACKAGE}.train", *overrides],
-        cwd=project, env=env, capture_output=True, text=True, timeout=timeout,
-    )
+    logs = [open(project.parent / f"{name}.log", "w") for _, _, name in commands]  # noqa: SIM115
+    try:
+        procs = [subprocess.Popen(argv, cwd=project, env=env, stdout=log, stderr=subprocess.STDOUT)
+                 for (argv, _, _), log in zip(commands, logs)]
+        codes = [proc.wait(timeout=timeout) for proc in procs]
+    finally:
+        for log in logs:
+            log.close()
     wall = time.perf_counter() - t0
     load = {"load_before": load_before, "load_after": os.getloadavg()}
-    (project.parent / f"{experiment}-{split}.log").write_text(proc.stdout + proc.stderr)
-    if proc.returncode != 0:
-        return {"experiment": experiment, "split": split, "error": proc.stderr.strip().splitlines()[-1:],
-                "wall_seconds": wall, **load}
-    metrics = json.loads((run_dir / "metrics.json").read_text())
+    failed = [name for (_, _, name), code in zip(commands, codes) if code != 0]
+    if failed:
+        last = (project.parent / f"{failed[0]}.log").read_text().strip().splitlines()[-1:]
+        return {"experiment": experiment, "split": split, "error": last, "wall_seconds": wall, **load}
+    runs = [json.loads((run_dir / "metrics.json").read_text()) for _, run_dir, _ in commands]
+    if members == 1:
+        metrics = runs[0]
+    else:
+        out = project.parent / "runs" / f"{experiment}-{split}-ensemble"
+        subprocess.run([sys.executable, "-m", f"{PACKAGE}.ensemble", *(str(d) for _, d, _ in commands), "--out", str(out)],
+                       cwd=project, env=env, check=True, capture_output=True, text=True)
+        metrics = json.loads((out / "metrics.json").read_text())
+        # the members' training: each ran on its own core at the same time
+        for key in ("train_seconds", "epochs", "epoch_seconds_median"):
+            metrics[key] = max(r.get(key) or 0 for r in runs)
+        metrics["member_metrics"] = runs
     metrics.update(wall_seconds=wall, **load)
     return metrics
 
@@ -101,7 +129,9 @@ def main(argv=None) -> int:
                         help="EXPERIMENT:SPLIT pairs")
     parser.add_argument("--minutes", type=float, default=15.0, help="training wall-clock cap per neural run")
     parser.add_argument("--epochs", type=int, default=40, help="epochs per neural run (cosine schedule length)")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per process")
+    parser.add_argument("--members", type=int, default=1,
+                        help="train this many seeds side by side (one process each) and report their ensemble")
     parser.add_argument("--set", dest="extra", nargs="*", default=[], help="extra Hydra overrides for every run")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "yield_model.json")
     args = parser.parse_args(argv)
@@ -115,7 +145,7 @@ def main(argv=None) -> int:
         experiment, split = spec.split(":")
         timeout = int(args.minutes * 60 + 900)
         m = run_one(project, args.data, experiment, split, minutes=args.minutes, epochs=args.epochs,
-                    threads=args.threads, timeout=timeout, extra=args.extra)
+                    threads=args.threads, timeout=timeout, extra=args.extra, members=args.members)
         results.append(m)
         if "error" in m:
             print(f"{experiment:20} {split:10} FAILED {m['error']}", flush=True)
@@ -129,7 +159,7 @@ def main(argv=None) -> int:
             flush=True,
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"threads": args.threads, "runs": results}, indent=2))
+    args.out.write_text(json.dumps({"threads": args.threads, "members": args.members, "runs": results}, indent=2))
     print(f"results: {args.out}")
     return 0
 

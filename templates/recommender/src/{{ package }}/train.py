@@ -55,14 +55,12 @@ def test_metrics(trainer, model, datamodule) -> dict:
 
 def run(cfg: DictConfig) -> dict:
     import lightning as L
-    import torch
 
-    from .cores import default_threads
+    from .cores import set_up_torch
     from .models.ranker_module import property_metrics
 
     L.seed_everything(cfg.seed, workers=True)
-    # torch's own default, every core, oversubscribes a shared laptop (minutes, not seconds)
-    torch.set_num_threads(int(cfg.get("torch_threads") or default_threads()))
+    set_up_torch(cfg.get("torch_threads"))
     datamodule = hydra.utils.instantiate(cfg.datamodule)
     datamodule.setup()
     model = build_ranker(cfg.ranker, datamodule)

@@ -64,6 +64,28 @@ def prepare(split: SplitData, *, radius=2, n_bits=1024, max_len=512, cache_dir=N
     return PreparedData(table, tokenizer, tokens, fingerprints, targets, yields, n_train, n_val, y_mean, y_std)
 
 
+def validation_rows(train, fraction: float, seed: int, group: str | None = None) -> np.ndarray:
+    """A mask of about ``fraction`` of the training rows: random rows, or with ``group``
+    whole groups of that column (in a seeded order, until the share is reached)."""
+    rng = np.random.default_rng(seed)
+    wanted = int(round(fraction * len(train)))
+    mask = np.zeros(len(train), dtype=bool)
+    if not group:
+        mask[rng.permutation(len(train))[:wanted]] = True
+        return mask
+    if group not in train.columns:
+        raise DataError(f"data.val_group={group!r} is not a column; columns are {list(train.columns)}")
+    values = train[group].fillna("").astype(str).to_numpy()
+    distinct = np.unique(values)
+    if len(distinct) < 2:
+        raise DataError(f"data.val_group={group!r} has one value on the training rows: nothing to hold out by it")
+    for value in distinct[rng.permutation(len(distinct))][:-1]:
+        if mask.sum() >= wanted:
+            break
+        mask |= values == value
+    return mask
+
+
 class ReactionDataModule(L.LightningDataModule):
     """One reaction CSV (or three) and how to split it.
 
@@ -72,7 +94,9 @@ class ReactionDataModule(L.LightningDataModule):
       * ``path`` + ``splits_file`` + ``split``: a fixed split in the ``splits.json`` format;
       * ``path`` alone: a seeded random split (``test_fraction``, ``split_seed`` or ``seed``).
     Relative paths are read inside ``root`` when it is given. A validation share of
-    the training rows (``val_fraction``) is held out when no validation rows are given.
+    the training rows (``val_fraction``) is held out when no validation rows are given;
+    with ``val_group`` (a column, e.g. ``additive``) it is made of whole groups, so that
+    validation meets components training never saw, as an out-of-sample test split does.
     ``name`` is what every output calls the data set.
     """
 
@@ -93,6 +117,7 @@ class ReactionDataModule(L.LightningDataModule):
         test_fraction: float = 0.3,
         split_seed: int | None = None,
         val_fraction: float = 0.0,
+        val_group: str | None = None,
         seed: int = 0,
         limit_train: int | None = None,
         limit_test: int | None = None,
@@ -150,11 +175,10 @@ class ReactionDataModule(L.LightningDataModule):
         if h.limit_test:
             split.test = split.test.iloc[: int(h.limit_test)].reset_index(drop=True)
         if split.val is None and h.val_fraction:
-            n_val = int(round(h.val_fraction * len(split.train)))
-            if n_val:
-                order = np.random.default_rng(h.seed).permutation(len(split.train))
-                split.val = split.train.iloc[np.sort(order[:n_val])].reset_index(drop=True)
-                split.train = split.train.iloc[np.sort(order[n_val:])].reset_index(drop=True)
+            held_out = validation_rows(split.train, h.val_fraction, h.seed, h.val_group)
+            if held_out.any():
+                split.val = split.train[held_out].reset_index(drop=True)
+                split.train = split.train[~held_out].reset_index(drop=True)
         if len(split.train) < 2 or len(split.test) < 1:
             raise DataError(f"data {self.name!r}: {len(split.train)} training and {len(split.test)} test rows is too few")
         self.split = split

@@ -35,9 +35,11 @@ def load_checkpoint(path):
 
 
 def run(cfg: DictConfig) -> dict:
+    from .cores import set_up_torch
     from .metrics import write_run_outputs
     from .uncertainty import mc_dropout_predict
 
+    set_up_torch(cfg.get("torch_threads"))
     model, data_state = load_checkpoint(cfg.ckpt_path)
     datamodule = hydra.utils.instantiate(cfg.data)
     datamodule.load_state_dict(data_state)

@@ -1,4 +1,6 @@
-"""Summaries over a multirun: mean ± std and median / IQR / trimean per metric.
+"""Summaries over a multirun: mean ± std and median / IQR / trimean per metric, and
+the deep ensemble of every experiment and split that several seeds ran (ensemble.py;
+``ensembles.json`` and ``ensembles/``).
 
 Runs automatically at the end of every ``-m`` sweep (Hydra callback); by hand:
     python -m <package>.summary logs/train/multiruns/<date>
@@ -12,6 +14,7 @@ from pathlib import Path
 
 from hydra.experimental.callback import Callback
 
+from .ensemble import ensembles_of
 from .metrics import robust_summary
 
 METRICS = ("r2", "mae", "rmse", "spearman_abs_err_uncertainty", "coverage_95")
@@ -21,6 +24,8 @@ def collect_runs(sweep_dir) -> list[dict]:
     sweep_dir = Path(sweep_dir)
     runs = []
     for path in sorted(sweep_dir.rglob("metrics.json")):
+        if "ensembles" in path.relative_to(sweep_dir).parts:
+            continue  # combined from the runs, not one of them
         with open(path, encoding="utf-8") as fh:
             metrics = json.load(fh)
         metrics["run_dir"] = str(path.parent.relative_to(sweep_dir))
@@ -43,7 +48,7 @@ def summarize(runs) -> dict:
     }
 
 
-def to_markdown(summary: dict) -> str:
+def to_markdown(summary: dict, ensembles: list[dict] = ()) -> str:
     lines = []
     for group, stats in summary.items():
         lines += [
@@ -61,6 +66,18 @@ def to_markdown(summary: dict) -> str:
                 f"| {metric} | {s['mean']:.4f} ± {s['std']:.4f} | {s['median']:.4f} | {s['iqr']:.4f} | {s['trimean']:.4f} |"
             )
         lines.append("")
+    if ensembles:
+        lines += [
+            "## Ensembles over seeds (ensembles/)",
+            "",
+            "| experiment / data / split | members | " + " | ".join(METRICS) + " | members' r2 |",
+            "|---|---|" + "---|" * len(METRICS) + "---|",
+        ]
+        for e in ensembles:
+            cells = " | ".join(f"{e[m]:.4f}" for m in METRICS)
+            members = ", ".join(f"{r:.4f}" for r in e["member_r2"])
+            lines.append(f"| {e['experiment']} / {e['data']} / {e['split']} | {e['members']} | {cells} | {members} |")
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -68,9 +85,13 @@ def write_summary(sweep_dir) -> dict:
     sweep_dir = Path(sweep_dir)
     runs = [r for r in collect_runs(sweep_dir) if r["run_dir"] != "."]
     summary = summarize(runs)
+    ensembles = ensembles_of(runs, sweep_dir)
     with open(sweep_dir / "summary.json", "w", encoding="utf-8") as fh:
         json.dump(summary, fh, indent=2)
-    (sweep_dir / "summary.md").write_text(to_markdown(summary), encoding="utf-8")
+    if ensembles:
+        with open(sweep_dir / "ensembles.json", "w", encoding="utf-8") as fh:
+            json.dump(ensembles, fh, indent=2)
+    (sweep_dir / "summary.md").write_text(to_markdown(summary, ensembles), encoding="utf-8")
     return summary
 
 

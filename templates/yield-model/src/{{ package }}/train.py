@@ -22,7 +22,6 @@ if (_SOURCE_ROOT / "configs").is_dir():
     os.environ.setdefault("PROJECT_ROOT", str(_SOURCE_ROOT))
 
 import hydra  # noqa: E402
-import lightning as L  # noqa: E402
 from omegaconf import DictConfig, OmegaConf  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -69,6 +68,23 @@ def predict_and_calibrate(predict, datamodule, calibrate: bool):
     return test, extra
 
 
+def restore_best(trainer, model, monitor: str, extra: dict) -> None:
+    """Predict with the weights of the best epoch when that was judged on held-out rows
+    (a val/ monitor); on train/loss the last epoch is the best-trained one."""
+    import torch
+
+    if not monitor.startswith("val/"):
+        return
+    for callback in trainer.checkpoint_callbacks:
+        if callback.monitor == monitor and callback.best_model_path:
+            state = torch.load(callback.best_model_path, map_location=model.device, weights_only=False)
+            model.load_state_dict(state["state_dict"])
+            extra["best_epoch"] = int(state["epoch"])
+            log.info("predicting with epoch %d, the best %s (%s)", state["epoch"], monitor,
+                     Path(callback.best_model_path).name)
+            return
+
+
 def fit_lightning(cfg: DictConfig, model, datamodule, out_dir: Path):
     from .callbacks import EpochTimer
     from .uncertainty import mc_dropout_predict
@@ -99,6 +115,7 @@ def fit_lightning(cfg: DictConfig, model, datamodule, out_dir: Path):
     print(f"rank {trainer.global_rank} of {trainer.world_size} finished training", file=sys.stderr, flush=True)
     if not trainer.is_global_zero:
         return trainer, None, extra
+    restore_best(trainer, model, str(cfg.monitor), extra)
     p = datamodule.prepared
     loaders = {"test": datamodule.test_dataloader, "val": lambda: datamodule._loader(p.val_rows, False)}
     samples = int(model.hparams.mc_samples)
@@ -115,13 +132,15 @@ def fit_lightning(cfg: DictConfig, model, datamodule, out_dir: Path):
 
 def run(cfg: DictConfig) -> dict | None:
     """Train and evaluate as configured; returns the test metrics (None on non-zero DDP ranks)."""
-    import torch
+    # here, not at the top: a multirun's launcher process imports this module only to
+    # send the jobs off, and Lightning costs it seconds
+    import lightning as L
 
-    from .cores import default_threads
+    from .cores import set_up_torch
     from .metrics import write_run_outputs
 
     L.seed_everything(cfg.seed, workers=True)
-    torch.set_num_threads(int(cfg.get("torch_threads") or default_threads()))
+    set_up_torch(cfg.get("torch_threads"))
     out_dir = Path(cfg.paths.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     datamodule = hydra.utils.instantiate(cfg.data)

@@ -1,0 +1,111 @@
+"""Deep ensembles: runs of one experiment on one split that differ only in their seed, combined.
+
+A seeds multirun leaves one ``predictions.csv`` per member (``-m seed=1,2
+hydra/launcher=local`` trains two side by side, one per core). The ensemble predicts
+the members' mean; their disagreement joins the epistemic variance (mean of the
+members' epistemic variances + variance of their means), the aleatoric variance is the
+members' mean. Every multirun's summary combines its seeds this way; by hand:
+    python -m <package>.ensemble RUN_DIR RUN_DIR ... --out DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .metrics import write_run_outputs
+from .uncertainty import Predictions
+
+# what members must share to be one ensemble
+IDENTITY = ("experiment", "data", "split")
+
+
+class EnsembleError(ValueError):
+    """Runs that cannot be combined; the command prints its one line and exits 2."""
+
+
+def read_member(run_dir) -> tuple[pd.DataFrame, dict]:
+    run_dir = Path(run_dir)
+    try:
+        with open(run_dir / "metrics.json", encoding="utf-8") as fh:
+            metrics = json.load(fh)
+        frame = pd.read_csv(run_dir / "predictions.csv")
+    except FileNotFoundError as exc:
+        raise EnsembleError(f"{run_dir}: not a finished run ({Path(exc.filename).name} missing)") from None
+    return frame, metrics
+
+
+def combine(frames: list[pd.DataFrame]) -> Predictions:
+    """The members' predictions of the same test rows, in the same order, as one."""
+    first = frames[0]
+    for frame in frames[1:]:
+        same_rows = len(frame) == len(first) and frame["rxn"].equals(first["rxn"])
+        if not (same_rows and np.allclose(frame["yield"], first["yield"])):
+            raise EnsembleError("the runs predicted different test rows: members must share data and split")
+    means = np.stack([f["predicted"].to_numpy(float) for f in frames])
+    return Predictions(
+        mean=means.mean(0),
+        epistemic=np.mean([f["epistemic_var"].to_numpy(float) for f in frames], axis=0) + means.var(0),
+        aleatoric=np.mean([f["aleatoric_var"].to_numpy(float) for f in frames], axis=0),
+    )
+
+
+def write_ensemble(run_dirs, out_dir) -> dict:
+    """metrics.json, predictions.csv and plots of the ensemble of ``run_dirs`` in ``out_dir``."""
+    members = [read_member(d) for d in run_dirs]
+    if len(members) < 2:
+        raise EnsembleError("an ensemble needs two runs or more")
+    identities = {tuple(m.get(k) for k in IDENTITY) for _, m in members}
+    if len(identities) > 1:
+        raise EnsembleError(f"the runs are not one experiment on one split: {sorted(map(str, identities))}")
+    seeds = [m.get("seed") for _, m in members]
+    if len(set(seeds)) < len(seeds):
+        raise EnsembleError(f"the runs share a seed ({seeds}): members must differ in their seed")
+    frames = [f for f, _ in members]
+    predictions = combine(frames)
+    first = members[0][1]
+    extra = {k: first.get(k) for k in IDENTITY}
+    extra.update(members=len(members), seeds=seeds, member_r2=[m.get("r2") for _, m in members],
+                 member_runs=[str(d) for d in run_dirs])
+    return write_run_outputs(out_dir, frames[0]["rxn"], frames[0]["yield"].to_numpy(float), predictions, extra)
+
+
+def ensembles_of(runs: list[dict], sweep_dir) -> list[dict]:
+    """One ensemble per experiment, data set and split that two seeds or more ran, written
+    under ``sweep_dir/ensembles/``."""
+    sweep_dir = Path(sweep_dir)
+    groups: dict[tuple, list[dict]] = {}
+    for run in runs:
+        groups.setdefault(tuple(run.get(k) for k in IDENTITY), []).append(run)
+    written = []
+    for identity, members in groups.items():
+        if len({m.get("seed") for m in members}) < 2 or len(members) != len({m.get("seed") for m in members}):
+            continue
+        out = sweep_dir / "ensembles" / "-".join(str(part) for part in identity)
+        written.append(write_ensemble([sweep_dir / m["run_dir"] for m in members], out))
+    return written
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", nargs="+", type=Path, help="run folders (each with metrics.json, predictions.csv)")
+    parser.add_argument("--out", type=Path, required=True, help="where the ensemble's outputs go")
+    args = parser.parse_args(argv)
+    try:
+        metrics = write_ensemble(args.runs, args.out)
+    except EnsembleError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"ensemble of {metrics['members']} ({metrics['experiment']} on {metrics['data']}/{metrics['split']}): "
+          f"R2 {metrics['r2']:.4f}  MAE {metrics['mae']:.2f}  Spearman(|err|,unc) "
+          f"{metrics['spearman_abs_err_uncertainty']:.3f}  coverage95 {metrics['coverage_95']:.3f}  -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
