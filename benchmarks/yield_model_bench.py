@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -106,6 +107,7 @@ def run_one(project, data, experiment, split, *, minutes, epochs, threads, timeo
         metrics = runs[0]
     else:
         out = project.parent / "runs" / f"{experiment}-{split}-ensemble"
+        shutil.rmtree(out, ignore_errors=True)  # this bench's own output of an earlier round
         subprocess.run([sys.executable, "-m", f"{PACKAGE}.ensemble", *(str(d) for _, d, _ in commands), "--out", str(out)],
                        cwd=project, env=env, check=True, capture_output=True, text=True)
         metrics = json.loads((out / "metrics.json").read_text())

@@ -96,6 +96,10 @@ def main(argv=None) -> int:
     parser.add_argument("runs", nargs="+", type=Path, help="run folders (each with metrics.json, predictions.csv)")
     parser.add_argument("--out", type=Path, required=True, help="where the ensemble's outputs go")
     args = parser.parse_args(argv)
+    if args.out.exists() and (not args.out.is_dir() or any(args.out.iterdir())):
+        # a run's own folder, say: its metrics and predictions would be overwritten
+        print(f"error: {args.out} exists and is not an empty folder: give a new one for --out", file=sys.stderr)
+        return 2
     try:
         metrics = write_ensemble(args.runs, args.out)
     except EnsembleError as exc:
