@@ -4,7 +4,7 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -59,8 +59,8 @@ def project_env() -> dict:
 
 
 class BackgroundRuns:
-    """The selected tests' project commands (DDP, a multirun), run one after another in a
-    thread from the start of the session.
+    """Project commands (DDP, a multirun) run one after another in a thread from the
+    start of the session.
 
     Each is a fresh Python process that spends seconds importing torch and Lightning;
     beside the in-process tests, which keep one core busy, they use the other one. They
@@ -68,45 +68,31 @@ class BackgroundRuns:
     """
 
     def __init__(self, commands: dict, folder: Path):
-        self._commands = commands
         self._folder = folder
-        self._results: dict = {}
-        self._done = {name: threading.Event() for name in commands}
         self._process = None
         self._stopped = False
-        self._thread = threading.Thread(target=self._run_all, daemon=True)
-        self._thread.start()
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._runs = {name: self._pool.submit(self._run, name, argv) for name, argv in commands.items()}
 
-    def _run_all(self):
-        for name, argv in self._commands.items():
-            out = self._folder / name
-            out.mkdir()
-            try:
-                if self._stopped:
-                    raise RuntimeError("the session ended first")
-                command = [sys.executable, "-m", *(a.replace("{out}", str(out)) for a in argv)]
-                self._process = subprocess.Popen(
-                    ([NICE, "-n", "10"] if NICE else []) + command, cwd=out, env=project_env(),
-                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-                try:
-                    stdout, stderr = self._process.communicate(timeout=600)
-                except subprocess.TimeoutExpired:
-                    self._kill()
-                    raise
-                self._results[name] = (subprocess.CompletedProcess(self._process.args, self._process.returncode,
-                                                                   stdout, stderr), out)
-            except (OSError, subprocess.SubprocessError, RuntimeError) as exc:  # for the test that waits
-                self._results[name] = exc
-            finally:
-                self._done[name].set()
+    def _run(self, name: str, argv: list) -> tuple[subprocess.CompletedProcess, Path]:
+        if self._stopped:
+            raise RuntimeError("the session ended first")
+        out = self._folder / name
+        out.mkdir()
+        command = [sys.executable, "-m", *(a.replace("{out}", str(out)) for a in argv)]
+        self._process = subprocess.Popen(
+            ([NICE, "-n", "10"] if NICE else []) + command, cwd=out, env=project_env(),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        try:
+            stdout, stderr = self._process.communicate(timeout=600)
+        except subprocess.TimeoutExpired:
+            self._kill()
+            raise
+        return subprocess.CompletedProcess(self._process.args, self._process.returncode, stdout, stderr), out
 
     def result(self, name: str) -> tuple[subprocess.CompletedProcess, Path]:
-        """The finished command and its folder (waits for it)."""
-        self._done[name].wait()
-        result = self._results[name]
-        if isinstance(result, Exception):
-            raise result
-        return result
+        """The finished command and its folder (waits for it; raises what it raised)."""
+        return self._runs[name].result()
 
     def _kill(self):
         # the whole group: DDP's second rank and submitit's jobs are the command's children
@@ -117,7 +103,7 @@ class BackgroundRuns:
     def close(self):
         self._stopped = True
         self._kill()
-        self._thread.join(timeout=30)
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def pytest_sessionstart(session):

@@ -29,6 +29,11 @@ class EnsembleError(ValueError):
     """Runs that cannot be combined; the command prints its one line and exits 2."""
 
 
+def one_per_seed(seeds: list) -> bool:
+    """Members of one ensemble differ in their seed and in nothing else that IDENTITY holds."""
+    return len(set(seeds)) == len(seeds)
+
+
 def read_member(run_dir) -> tuple[pd.DataFrame, dict]:
     run_dir = Path(run_dir)
     try:
@@ -64,7 +69,7 @@ def write_ensemble(run_dirs, out_dir) -> dict:
     if len(identities) > 1:
         raise EnsembleError(f"the runs are not one experiment on one split: {sorted(map(str, identities))}")
     seeds = [m.get("seed") for _, m in members]
-    if len(set(seeds)) < len(seeds):
+    if not one_per_seed(seeds):
         raise EnsembleError(f"the runs share a seed ({seeds}): members must differ in their seed")
     frames = [f for f, _ in members]
     predictions = combine(frames)
@@ -84,8 +89,8 @@ def ensembles_of(runs: list[dict], sweep_dir) -> list[dict]:
         groups.setdefault(tuple(run.get(k) for k in IDENTITY), []).append(run)
     written = []
     for identity, members in groups.items():
-        if len({m.get("seed") for m in members}) < 2 or len(members) != len({m.get("seed") for m in members}):
-            continue
+        if len(members) < 2 or not one_per_seed([m.get("seed") for m in members]):
+            continue  # one run, or a sweep over something other than the seed
         out = sweep_dir / "ensembles" / "-".join(str(part) for part in identity)
         written.append(write_ensemble([sweep_dir / m["run_dir"] for m in members], out))
     return written
