@@ -552,11 +552,19 @@ def test_user_log_settings_do_not_change_the_walk(history):
 ])
 def test_store_listing_starts_before_any_other_git_command(history, tmp_path, args):
     # the listing is nearly all of the work: it is started before the command's own
-    # modules are imported, so it is the first git process of the run
-    trace = tmp_path / "trace.txt"
-    proc = labhooks(*args, cwd=history.path, env={"GIT_TRACE": str(trace)})
+    # modules are imported, so it is the first git process of the run. The order is the
+    # order of fork (process ids, read from each process's trace2 session id), not the
+    # order in which the processes got round to writing their trace, which a busy
+    # machine shuffles
+    traces = tmp_path / "trace2"
+    traces.mkdir()
+    proc = labhooks(*args, cwd=history.path, env={"GIT_TRACE2_EVENT": str(traces)})
     assert proc.returncode == 0, proc.stderr
-    commands = [line.split("trace: built-in: ", 1)[1] for line in trace.read_text().splitlines()
-                if "trace: built-in: " in line]
-    assert commands[0].startswith("git cat-file --batch-all-objects --unordered"), commands
-    assert " log " not in " ".join(commands)
+    started = []
+    for trace in traces.iterdir():
+        start = next(event for event in map(json.loads, trace.read_text().splitlines())
+                     if event["event"] == "start")
+        started.append((int(start["sid"].rsplit("-P", 1)[1], 16), start["argv"][1:]))
+    commands = [" ".join(argv) for _, argv in sorted(started)]
+    assert commands[0].startswith("cat-file --batch-all-objects --unordered"), commands
+    assert not any(argv[0] == "log" for _, argv in started), commands
