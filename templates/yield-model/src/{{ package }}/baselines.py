@@ -11,22 +11,10 @@ mean the same thing on every row, whatever the order or number of molecules.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
-from .featurization import morgan_fingerprint, split_reaction
+from .featurization import molecules_by_slot, slot_fingerprints
 from .progress import progress, track
 from .uncertainty import YIELD_RANGE, Predictions
-
-
-def _molecules_by_slot(frame: pd.DataFrame, roles) -> list[list[list[str]]]:
-    """rows x slots x molecules: one slot per role, or a single slot with every reactant."""
-    if roles:
-        missing = [r for r in roles if r not in frame.columns]
-        if missing:
-            raise ValueError(f"role column(s) {missing} not in the data; columns are {list(frame.columns)}")
-        return [[[str(v)] if isinstance(v, str) and v else [] for v in row]
-                for row in frame[list(roles)].itertuples(index=False)]
-    return [[split_reaction(r)[0]] for r in frame["rxn"]]
 
 
 class ComponentFeatures:
@@ -38,31 +26,23 @@ class ComponentFeatures:
             raise ValueError(f"unknown component features {kind!r} (onehot or morgan)")
         self.kind, self.radius, self.n_bits = kind, radius, n_bits
         self.roles = list(roles) if roles else None
-        self._fingerprints: dict[str, np.ndarray] = {}
-
-    def _fingerprint(self, smiles: str) -> np.ndarray:
-        if smiles not in self._fingerprints:
-            self._fingerprints[smiles] = morgan_fingerprint(smiles, self.radius, self.n_bits).astype(np.float32)
-        return self._fingerprints[smiles]
 
     def _raw(self, frame) -> np.ndarray:
-        rows = _molecules_by_slot(frame, self.roles)
+        rows = molecules_by_slot(frame, self.roles)
+        if self.kind == "morgan":
+            return slot_fingerprints(rows, self.radius, self.n_bits)
         blocks = []
         for slot, vocabulary in enumerate(self.vocabularies):
-            width = len(vocabulary) if self.kind == "onehot" else self.n_bits
-            block = np.zeros((len(rows), width), dtype=np.float32)
+            block = np.zeros((len(rows), len(vocabulary)), dtype=np.float32)
             for i, row in enumerate(rows):
                 for molecule in row[slot]:
-                    if self.kind == "onehot":
-                        if molecule in vocabulary:
-                            block[i, vocabulary[molecule]] += 1
-                    else:
-                        block[i] += self._fingerprint(molecule)
+                    if molecule in vocabulary:
+                        block[i, vocabulary[molecule]] += 1
             blocks.append(block)
         return np.concatenate(blocks, axis=1)
 
     def fit(self, frame) -> "ComponentFeatures":
-        rows = _molecules_by_slot(frame, self.roles)
+        rows = molecules_by_slot(frame, self.roles)
         self.vocabularies = [
             {m: i for i, m in enumerate(sorted({m for row in rows for m in row[slot]}))}
             for slot in range(len(rows[0]))

@@ -11,7 +11,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from .data import DataError, ReactionCollator, SplitData, download_buchwald_hartwig, fixed_split, load_csv, random_split
-from .featurization import featurize_reactions
+from .featurization import featurize_reactions, molecules_by_slot, slot_fingerprints
 from .tokenizer import SmilesTokenizer
 
 
@@ -30,6 +30,7 @@ class PreparedData:
     n_val: int
     y_mean: float
     y_std: float
+    fingerprint_roles: list  # the role columns of the fingerprint blocks; empty: summed
 
     @property
     def train_rows(self) -> np.ndarray:
@@ -45,8 +46,12 @@ class PreparedData:
 
 
 def prepare(split: SplitData, *, radius=2, n_bits=1024, max_len=512, cache_dir=None,
-            tokenizer=None, elements=None, y_stats=None) -> PreparedData:
-    """Featurize all rows; the vocabulary and the yield scaling come from training rows only."""
+            tokenizer=None, elements=None, y_stats=None, fingerprint_roles=None) -> PreparedData:
+    """Featurize all rows; the vocabulary and the yield scaling come from training rows only.
+
+    The fingerprint features are one Morgan block per role column in ``fingerprint_roles``
+    (a ligand's bits never mix with an additive's), or without roles the bits of every
+    molecule of the reaction summed."""
     frames = [split.train] + ([split.val] if split.val is not None else []) + [split.test]
     rxn = [r for f in frames for r in f["rxn"]]
     yields = np.concatenate([f["yield"].to_numpy() for f in frames]).astype(np.float64)
@@ -54,14 +59,28 @@ def prepare(split: SplitData, *, radius=2, n_bits=1024, max_len=512, cache_dir=N
     table = featurize_reactions(rxn, radius=radius, n_bits=n_bits, cache_dir=cache_dir, elements=elements)
     tokenizer = tokenizer or SmilesTokenizer.build(rxn[:n_train])
     tokens = tokenizer.encode_batch(rxn, max_len)
-    fingerprints = torch.from_numpy(table.summed_fingerprints())
+    if fingerprint_roles:
+        rows = [slots for f in frames for slots in molecules_by_slot(f, fingerprint_roles)]
+        fingerprints = torch.from_numpy(slot_fingerprints(rows, radius, n_bits))
+    else:
+        fingerprints = torch.from_numpy(table.summed_fingerprints())
     if y_stats is None:
         y_mean = float(yields[:n_train].mean())
         y_std = float(yields[:n_train].std()) or 1.0
     else:
         y_mean, y_std = y_stats
     targets = torch.tensor((yields - y_mean) / y_std, dtype=torch.float32)
-    return PreparedData(table, tokenizer, tokens, fingerprints, targets, yields, n_train, n_val, y_mean, y_std)
+    return PreparedData(table, tokenizer, tokens, fingerprints, targets, yields, n_train, n_val, y_mean, y_std,
+                        list(fingerprint_roles or []))
+
+
+def _group_values(train, group: str) -> np.ndarray:
+    if group not in train.columns:
+        raise DataError(f"data.val_group={group!r} is not a column; columns are {list(train.columns)}")
+    values = train[group].fillna("").astype(str).to_numpy()
+    if len(np.unique(values)) < 2:
+        raise DataError(f"data.val_group={group!r} has one value on the training rows: nothing to hold out by it")
+    return values
 
 
 def validation_rows(train, fraction: float, seed: int, group: str | None = None) -> np.ndarray:
@@ -73,17 +92,33 @@ def validation_rows(train, fraction: float, seed: int, group: str | None = None)
     if not group:
         mask[rng.permutation(len(train))[:wanted]] = True
         return mask
-    if group not in train.columns:
-        raise DataError(f"data.val_group={group!r} is not a column; columns are {list(train.columns)}")
-    values = train[group].fillna("").astype(str).to_numpy()
+    values = _group_values(train, group)
     distinct = np.unique(values)
-    if len(distinct) < 2:
-        raise DataError(f"data.val_group={group!r} has one value on the training rows: nothing to hold out by it")
     for value in distinct[rng.permutation(len(distinct))][:-1]:
         if mask.sum() >= wanted:
             break
         mask |= values == value
     return mask
+
+
+def validation_fold(train, folds: int, fold: int, group: str | None = None, seed: int = 0) -> np.ndarray:
+    """A mask of fold ``fold % folds`` of the training rows cut into ``folds`` folds: random
+    rows, or whole groups of ``group`` dealt out in turn. ``seed`` fixes the cut, so runs
+    that differ in ``fold`` alone hold out disjoint folds (an ensemble's members do)."""
+    if int(folds) < 2:
+        raise DataError(f"data.val_folds={folds} must be 2 or more (or null for no folds)")
+    rng = np.random.default_rng(seed)
+    if not group:
+        fold_of = np.empty(len(train), dtype=int)
+        fold_of[rng.permutation(len(train))] = np.arange(len(train)) % folds
+        return fold_of == fold % folds
+    values = _group_values(train, group)
+    distinct = np.unique(values)
+    if len(distinct) < folds:
+        raise DataError(f"data.val_group={group!r} has {len(distinct)} values on the training rows, "
+                        f"fewer than data.val_folds={folds}")
+    fold_of_value = dict(zip(distinct[rng.permutation(len(distinct))], np.arange(len(distinct)) % folds))
+    return np.array([fold_of_value[v] == fold % folds for v in values], dtype=bool)
 
 
 class ReactionDataModule(L.LightningDataModule):
@@ -97,6 +132,9 @@ class ReactionDataModule(L.LightningDataModule):
     the training rows (``val_fraction``) is held out when no validation rows are given;
     with ``val_group`` (a column, e.g. ``additive``) it is made of whole groups, so that
     validation meets components training never saw, as an out-of-sample test split does.
+    With ``val_folds`` the training rows are cut into that many folds instead, the same
+    cut for every run of a split, and the run holds out fold ``val_fold``: the members of
+    an ensemble, one fold each, are validated on different rows (``ensemble.py`` pools them).
     ``name`` is what every output calls the data set.
     """
 
@@ -118,6 +156,8 @@ class ReactionDataModule(L.LightningDataModule):
         split_seed: int | None = None,
         val_fraction: float = 0.0,
         val_group: str | None = None,
+        val_folds: int | None = None,
+        val_fold: int = 0,
         seed: int = 0,
         limit_train: int | None = None,
         limit_test: int | None = None,
@@ -128,6 +168,7 @@ class ReactionDataModule(L.LightningDataModule):
         radius: int = 2,
         n_bits: int = 1024,
         max_len: int = 512,
+        fingerprints: str = "by_role",
         cache_dir: str | None = None,
     ):
         super().__init__()
@@ -174,8 +215,12 @@ class ReactionDataModule(L.LightningDataModule):
             split.train = split.train.iloc[: int(h.limit_train)].reset_index(drop=True)
         if h.limit_test:
             split.test = split.test.iloc[: int(h.limit_test)].reset_index(drop=True)
-        if split.val is None and h.val_fraction:
-            held_out = validation_rows(split.train, h.val_fraction, h.seed, h.val_group)
+        if split.val is None and (h.val_fraction or h.val_folds):
+            if h.val_folds:
+                cut = h.split_seed if h.split_seed is not None else 0
+                held_out = validation_fold(split.train, int(h.val_folds), int(h.val_fold), h.val_group, cut)
+            else:
+                held_out = validation_rows(split.train, h.val_fraction, h.seed, h.val_group)
             if held_out.any():
                 split.val = split.train[held_out].reset_index(drop=True)
                 split.train = split.train[~held_out].reset_index(drop=True)
@@ -188,11 +233,16 @@ class ReactionDataModule(L.LightningDataModule):
         if self.prepared is not None:
             return
         h, restored = self.hparams, self._restored or {}
+        if h.fingerprints not in ("by_role", "summed"):
+            raise DataError(f"data.fingerprints must be 'by_role' or 'summed', not {h.fingerprints!r}")
+        # a trained model's blocks, whatever this config says: its input width depends on them
+        roles = restored.get("fingerprint_roles", self.roles if h.fingerprints == "by_role" else None)
         self.prepared = prepare(
             self.load(), radius=h.radius, n_bits=h.n_bits, max_len=h.max_len, cache_dir=h.cache_dir,
             tokenizer=SmilesTokenizer(restored["vocabulary"]) if restored else None,
             elements=restored.get("elements"),
             y_stats=(restored["y_mean"], restored["y_std"]) if restored else None,
+            fingerprint_roles=roles,
         )
         p = self.prepared
         self.collate = ReactionCollator(p.table, p.tokens, p.fingerprints, p.targets, with_graphs=h.with_graphs)
@@ -203,7 +253,8 @@ class ReactionDataModule(L.LightningDataModule):
         self.setup()
         p = self.prepared
         return {"atom_dim": p.table.atom_dim, "bond_dim": p.table.bond_dim, "vocab_size": len(p.tokenizer),
-                "pad_id": p.tokenizer.pad_id, "n_bits": self.hparams.n_bits, "max_len": self.hparams.max_len}
+                "pad_id": p.tokenizer.pad_id, "n_bits": self.hparams.n_bits, "max_len": self.hparams.max_len,
+                "fingerprint_dim": int(p.fingerprints.shape[1])}
 
     def state_dict(self) -> dict:
         """Saved in every checkpoint: what featurizing new rows the same way needs."""
@@ -211,7 +262,7 @@ class ReactionDataModule(L.LightningDataModule):
         if p is None:
             return {}
         return {"vocabulary": p.tokenizer.to_list(), "elements": list(p.table.elements),
-                "y_mean": p.y_mean, "y_std": p.y_std}
+                "y_mean": p.y_mean, "y_std": p.y_std, "fingerprint_roles": p.fingerprint_roles}
 
     def load_state_dict(self, state: dict) -> None:
         # On resume Lightning restores this after setup(): the same training rows gave

@@ -6,6 +6,15 @@ the members' mean; their disagreement joins the epistemic variance (mean of the
 members' epistemic variances + variance of their means), the aleatoric variance is the
 members' mean. Every multirun's summary combines its seeds this way; by hand:
     python -m <package>.ensemble RUN_DIR RUN_DIR ... --out DIR
+
+That mixture is wider than the ensemble's error: for every row, the mean of the members'
+squared errors is the ensemble's squared error plus the variance of their means. So the
+mixture is shrunk by one factor, ``ensemble_shrink``, that makes its sum over the test
+rows the members' variance minus their disagreement, which is what that identity expects
+of the ensemble's squared error; the ranking of the rows is kept. When every member has
+held out rows it never trained on (``val_predictions.csv``: ``data.val_folds``, one fold
+a member), the members' variances are first recalibrated on those rows, pooled
+(``uncertainty.Recalibration``), so that the members' intervals hold 95 % of them.
 """
 
 from __future__ import annotations
@@ -18,8 +27,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .metrics import write_run_outputs
-from .uncertainty import Predictions
+from .metrics import VAL_PREDICTIONS, write_run_outputs
+from .uncertainty import Predictions, Recalibration
 
 # what members must share to be one ensemble
 IDENTITY = ("experiment", "data", "split")
@@ -45,19 +54,54 @@ def read_member(run_dir) -> tuple[pd.DataFrame, dict]:
     return frame, metrics
 
 
-def combine(frames: list[pd.DataFrame]) -> Predictions:
-    """The members' predictions of the same test rows, in the same order, as one."""
+def read_held_out(run_dir) -> pd.DataFrame | None:
+    """A member's predictions of the rows it held out, or None when it held out none."""
+    path = Path(run_dir) / VAL_PREDICTIONS
+    return pd.read_csv(path) if path.is_file() else None
+
+
+def as_predictions(frame: pd.DataFrame) -> Predictions:
+    return Predictions(frame["predicted"].to_numpy(float), frame["epistemic_var"].to_numpy(float),
+                       frame["aleatoric_var"].to_numpy(float))
+
+
+def check_same_rows(frames: list[pd.DataFrame]) -> None:
     first = frames[0]
     for frame in frames[1:]:
         same_rows = len(frame) == len(first) and frame["rxn"].equals(first["rxn"])
         if not (same_rows and np.allclose(frame["yield"], first["yield"])):
             raise EnsembleError("the runs predicted different test rows: members must share data and split")
-    means = np.stack([f["predicted"].to_numpy(float) for f in frames])
+
+
+def combine(members: list[Predictions]) -> Predictions:
+    """The members' predictions of the same rows as one mixture."""
+    means = np.stack([m.mean for m in members])
     return Predictions(
         mean=means.mean(0),
-        epistemic=np.mean([f["epistemic_var"].to_numpy(float) for f in frames], axis=0) + means.var(0),
-        aleatoric=np.mean([f["aleatoric_var"].to_numpy(float) for f in frames], axis=0),
+        epistemic=np.mean([m.epistemic for m in members], axis=0) + means.var(0),
+        aleatoric=np.mean([m.aleatoric for m in members], axis=0),
     )
+
+
+def calibrated(frames: list[pd.DataFrame], held_out: list[pd.DataFrame | None]) -> tuple[Predictions, dict]:
+    """The members' mixture, recalibrated and shrunk as the module's docstring says, and
+    what was done, for metrics.json."""
+    check_same_rows(frames)
+    members = [as_predictions(f) for f in frames]
+    described: dict = {"calibration": None, "calibration_rows": 0}
+    if held_out and all(h is not None and len(h) for h in held_out):
+        pooled = pd.concat(held_out, ignore_index=True)
+        recalibration = Recalibration.fit(pooled["yield"].to_numpy(float), as_predictions(pooled))
+        members = [recalibration(m) for m in members]
+        described = {**recalibration.describe(), "calibration_rows": len(pooled)}
+    mixture = combine(members)
+    disagreement = np.stack([m.mean for m in members]).var(0)
+    members_variance = mixture.total_variance - disagreement
+    total = mixture.total_variance.sum()
+    # never narrower than K members with independent errors would make it
+    shrink = 1.0 if total <= 0 else float(np.clip((members_variance - disagreement).sum() / total, 1 / len(frames), 1))
+    return (Predictions(mixture.mean, mixture.epistemic * shrink, mixture.aleatoric * shrink),
+            {**described, "ensemble_shrink": shrink})
 
 
 def write_ensemble(run_dirs, out_dir) -> dict:
@@ -72,11 +116,11 @@ def write_ensemble(run_dirs, out_dir) -> dict:
     if not one_per_seed(seeds):
         raise EnsembleError(f"the runs share a seed ({seeds}): members must differ in their seed")
     frames = [f for f, _ in members]
-    predictions = combine(frames)
+    predictions, factors = calibrated(frames, [read_held_out(d) for d in run_dirs])
     first = members[0][1]
     extra = {k: first.get(k) for k in IDENTITY}
     extra.update(members=len(members), seeds=seeds, member_r2=[m.get("r2") for _, m in members],
-                 member_runs=[str(d) for d in run_dirs])
+                 member_runs=[str(d) for d in run_dirs], **factors)
     return write_run_outputs(out_dir, frames[0]["rxn"], frames[0]["yield"].to_numpy(float), predictions, extra)
 
 

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 
 Z95 = 1.959963984540054
+# a run's predictions of its validation rows, beside predictions.csv (the test rows)
+VAL_PREDICTIONS = "val_predictions.csv"
 
 
 def regression_metrics(y, mean, variance) -> dict:

@@ -50,22 +50,23 @@ def instantiate_group(group: DictConfig | None) -> list:
 
 
 def predict_and_calibrate(predict, datamodule, calibrate: bool):
-    """Test predictions, with the variance rescaled on the validation rows when asked."""
+    """(test predictions, their extra metrics, validation predictions or None), the
+    variances rescaled on the validation rows when asked."""
     from .metrics import regression_metrics
-    from .uncertainty import rescaled, variance_scale
+    from .uncertainty import Recalibration
 
     split = datamodule.load()
     test = predict("test")
-    extra = {}
+    extra, val = {}, None
     if split.val is not None and len(split.val) >= 2:
         val = predict("val")
         y_val = split.val["yield"].to_numpy()
         extra.update({f"val_{k}": v for k, v in regression_metrics(y_val, val.mean, val.total_variance).items()})
         if calibrate:
-            factor = variance_scale(y_val, val)
-            extra["variance_scale"] = factor
-            test = rescaled(test, factor)
-    return test, extra
+            recalibration = Recalibration.fit(y_val, val)
+            extra.update(recalibration.describe())
+            test, val = recalibration(test), recalibration(val)
+    return test, extra, val
 
 
 def restore_best(trainer, model, monitor: str, extra: dict) -> None:
@@ -125,9 +126,9 @@ def fit_lightning(cfg: DictConfig, model, datamodule, out_dir: Path):
                                   device=model.device, description=f"MC-dropout on {which}")
 
     t0 = time.perf_counter()
-    predictions, calibration = predict_and_calibrate(predict, datamodule, cfg.calibrate)
+    predictions, calibration, val = predict_and_calibrate(predict, datamodule, cfg.calibrate)
     extra["predict_seconds"] = time.perf_counter() - t0
-    return trainer, predictions, {**extra, **calibration}
+    return trainer, (predictions, val), {**extra, **calibration}
 
 
 def run(cfg: DictConfig) -> dict | None:
@@ -137,7 +138,7 @@ def run(cfg: DictConfig) -> dict | None:
     import lightning as L
 
     from .cores import set_up_torch
-    from .metrics import write_run_outputs
+    from .metrics import VAL_PREDICTIONS, write_predictions, write_run_outputs
 
     L.seed_everything(cfg.seed, workers=True)
     set_up_torch(cfg.get("torch_threads"))
@@ -153,18 +154,22 @@ def run(cfg: DictConfig) -> dict | None:
     trainer = None
     if isinstance(model, L.LightningModule):
         featurize_seconds = time.perf_counter() - t0
-        trainer, predictions, extra = fit_lightning(cfg, model, datamodule, out_dir)
+        trainer, predicted, extra = fit_lightning(cfg, model, datamodule, out_dir)
         extra["featurize_seconds"] = featurize_seconds
-        if predictions is None:
+        if predicted is None:
             return None
+        predictions, val = predicted
     else:
         model.fit(datamodule)
-        predictions, extra = predict_and_calibrate(lambda which: model.predict(getattr(split, which)),
-                                                   datamodule, cfg.calibrate)
+        predictions, extra, val = predict_and_calibrate(lambda which: model.predict(getattr(split, which)),
+                                                        datamodule, cfg.calibrate)
         extra.update(train_seconds=time.perf_counter() - t0, n_features=model.n_features)
     extra.update(experiment=cfg.get("experiment_name"), data=datamodule.name, split=split.name,
                  seed=int(cfg.seed), n_train=len(split.train))
     metrics = write_run_outputs(out_dir, split.test["rxn"], split.test["yield"].to_numpy(), predictions, extra)
+    if val is not None:
+        # the rows this run never trained on: an ensemble pools its members' to calibrate
+        write_predictions(out_dir / VAL_PREDICTIONS, split.val["rxn"], split.val["yield"].to_numpy(), val)
     if trainer is not None:
         for logger in trainer.loggers:
             logger.log_metrics({f"test/{k}": float(v) for k, v in metrics.items() if isinstance(v, (int, float))})

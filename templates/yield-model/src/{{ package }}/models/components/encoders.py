@@ -91,12 +91,67 @@ class SmilesEncoder(nn.Module):
     def forward(self, batch) -> torch.Tensor:
         tokens = batch["tokens"][:, : self.max_len]
         padding = tokens.eq(self.pad_id)
+        *inner, last = self.encoder.layers
+        if not inner and not last.norm_first:
+            cls = first_position_from_embeddings(last, self.tokens, self.positions, tokens, padding, self.dropout)
+            return self.pooler(self.norm(cls))
         positions = torch.arange(tokens.shape[1], device=tokens.device)
         x = self.dropout(self.tokens(tokens) + self.positions(positions)[None])
-        *inner, last = self.encoder.layers
         for layer in inner:
             x = layer(x, src_key_padding_mask=padding)
         return self.pooler(self.norm(first_position_only(last, x, padding)))
+
+
+def first_position_from_embeddings(layer, token_embedding, position_embedding, tokens, padding, dropout):
+    """``layer(dropout(token_embedding(tokens) + position_embedding(positions)))[:, 0]`` of a
+    post-norm layer that reads the embeddings directly (a 1-layer encoder), without
+    projecting every token.
+
+    A key or value is linear in its input, so with the input a token's embedding plus
+    its position's, every key and value is a row of a (vocabulary x width) table plus a
+    row of a (length x width) table. The [CLS] query scores the tables' rows once and
+    each token picks its score; the attention weights are summed per vocabulary entry
+    and per position and multiplied by the value tables. No (batch x tokens x width)
+    tensor is formed: the SMILES branch of a training step fell from 101 to 5 ms.
+
+    In eval mode this equals the layer (tested). In training the embedding dropout
+    reaches the [CLS] query alone, since the keys and values are never formed token by
+    token; the attention dropout on their weights stays.
+    """
+    attention = layer.self_attn
+    width, heads = attention.embed_dim, attention.num_heads
+    head_width = width // heads
+    weight, bias = attention.in_proj_weight, attention.in_proj_bias
+    w_query, w_key, w_value = weight.split(width)
+    n, length = tokens.shape
+    vocabulary = len(token_embedding.weight)
+    positions = position_embedding.weight[:length]
+
+    first = dropout(token_embedding(tokens[:, 0]) + positions[0])
+    query = F.linear(first, w_query, bias[:width]).view(n, heads, head_width) * head_width**-0.5
+
+    def per_head(rows, w):
+        return (rows @ w.t()).view(len(rows), heads, head_width)
+
+    # The key bias adds the same score to every token of a row: softmax ignores it.
+    index = tokens[:, None, :].expand(n, heads, length)
+    scores = torch.einsum("bhe,vhe->bhv", query, per_head(token_embedding.weight, w_key)).gather(2, index)
+    scores = scores + torch.einsum("bhe,lhe->bhl", query, per_head(positions, w_key))
+    weights = F.softmax(scores.masked_fill(padding[:, None, :], float("-inf")), dim=-1)
+    weights = F.dropout(weights, attention.dropout, layer.training)
+    by_token = weights.new_zeros(n, heads, vocabulary).scatter_add_(2, index, weights)
+    attended = (
+        torch.einsum("bhv,vhe->bhe", by_token, per_head(token_embedding.weight, w_value))
+        + torch.einsum("bhl,lhe->bhe", weights, per_head(positions, w_value))
+        + weights.sum(-1, keepdim=True) * bias[2 * width:].view(heads, head_width)
+    )
+    h = layer.norm1(first + layer.dropout1(attention.out_proj(attended.reshape(n, width))))
+    return layer.norm2(h + feed_forward(layer, h))
+
+
+def feed_forward(layer: nn.TransformerEncoderLayer, h) -> torch.Tensor:
+    """The layer's feed-forward block with its dropouts, as the layer applies it."""
+    return layer.dropout2(layer.linear2(layer.dropout(layer.activation(layer.linear1(h)))))
 
 
 def first_position_only(layer: nn.TransformerEncoderLayer, x, padding) -> torch.Tensor:
@@ -110,17 +165,14 @@ def first_position_only(layer: nn.TransformerEncoderLayer, x, padding) -> torch.
         out = layer.self_attn(query, memory, memory, key_padding_mask=padding, need_weights=False)[0]
         return layer.dropout1(out)
 
-    def feed_forward(h):
-        return layer.dropout2(layer.linear2(layer.dropout(layer.activation(layer.linear1(h)))))
-
     h = x[:, :1]
     if layer.norm_first:
         memory = layer.norm1(x)
         h = h + attend(memory[:, :1], memory)
-        h = h + feed_forward(layer.norm2(h))
+        h = h + feed_forward(layer, layer.norm2(h))
     else:
         h = layer.norm1(h + attend(h, x))
-        h = layer.norm2(h + feed_forward(h))
+        h = layer.norm2(h + feed_forward(layer, h))
     return h[:, 0]
 
 
