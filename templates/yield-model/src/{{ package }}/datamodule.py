@@ -168,7 +168,7 @@ class ReactionDataModule(L.LightningDataModule):
         radius: int = 2,
         n_bits: int = 1024,
         max_len: int = 512,
-        fingerprints: str = "by_role",
+        fingerprints: str = "summed",
         cache_dir: str | None = None,
     ):
         super().__init__()
