@@ -156,7 +156,7 @@ def main(argv=None) -> int:
             f"{experiment:20} {split:10} {fmt(m['r2']):>7} {fmt(m['mae'], '.2f'):>6} {fmt(m['rmse'], '.2f'):>6} "
             f"{fmt(m['spearman_abs_err_uncertainty'], '.3f'):>6} {fmt(m['coverage_95'], '.3f'):>6} "
             f"{m.get('epochs', '-')!s:>6} {fmt(m.get('epoch_seconds_median'), '.1f'):>8} {fmt(m['train_seconds'], '.0f'):>8}"
-            + (f"  members {' '.join(fmt(r, '.4f') for r in m['member_r2'])} scale {fmt(m.get('variance_scale'), '.2f')}"
+            + (f"  members {' '.join(fmt(r, '.4f') for r in m['member_r2'])} calibration {m.get('calibration', 'none')}/{m.get('calibration_rows', 0)}"
                f" shrink {fmt(m.get('ensemble_shrink'), '.2f')}" if "member_r2" in m else "")
             + f"  load {m['load_before'][0]:.1f}->{m['load_after'][0]:.1f}"
             f"   ({REFERENCE.get(split if split.startswith('Test') else experiment, '')})",

@@ -92,9 +92,29 @@ class RandomForestBaseline:
     def n_features(self) -> int:
         return int(len(self.features.keep))
 
+    def _per_tree(self, frame, description: str) -> np.ndarray:
+        x = self.features.transform(frame)
+        return np.stack([tree.predict(x) for tree in track(self.forest.estimators_, description, "trees")])
+
     def predict(self, frame) -> Predictions:
         """Mean and spread of the trees: prediction and (epistemic) variance."""
-        x = self.features.transform(frame)
-        per_tree = np.stack([tree.predict(x) for tree in track(self.forest.estimators_, "random forest predict", "trees")])
+        per_tree = self._per_tree(frame, "random forest predict")
         return Predictions(mean=np.clip(per_tree.mean(0), *YIELD_RANGE), epistemic=per_tree.var(0),
                            aleatoric=np.zeros(len(frame)))
+
+    def out_of_bag(self, datamodule) -> tuple[np.ndarray, Predictions]:
+        """Each training row predicted by the trees whose bootstrap left it out (about a
+        third of them): rows held out from training without holding any out, so the
+        intervals can be calibrated while the forest keeps every training row."""
+        train = datamodule.load().train
+        per_tree = self._per_tree(train, "random forest out-of-bag")
+        out = np.ones(per_tree.shape, dtype=bool)
+        for tree, in_bag in enumerate(self.forest.estimators_samples_):
+            out[tree, in_bag] = False
+        count = out.sum(0)
+        usable = count >= 2
+        per_tree, out, count = per_tree[:, usable], out[:, usable], count[usable]
+        mean = (per_tree * out).sum(0) / count
+        variance = (out * (per_tree - mean) ** 2).sum(0) / count
+        y = train["yield"].to_numpy(dtype=float)[usable]
+        return y, Predictions(mean=np.clip(mean, *YIELD_RANGE), epistemic=variance, aleatoric=np.zeros(len(y)))

@@ -49,23 +49,29 @@ def instantiate_group(group: DictConfig | None) -> list:
     return [hydra.utils.instantiate(c) for c in (group or {}).values() if isinstance(c, DictConfig) and "_target_" in c]
 
 
-def predict_and_calibrate(predict, datamodule, calibrate: bool):
+def predict_and_calibrate(predict, datamodule, calibrate: bool, out_of_bag=None):
     """(test predictions, their extra metrics, validation predictions or None), the
-    variances rescaled on the validation rows when asked."""
+    variances recalibrated, when asked, on the validation rows or, without any, on the
+    model's own out-of-bag predictions of the training rows (``out_of_bag()``: y and
+    predictions; the forest has them)."""
     from .metrics import regression_metrics
     from .uncertainty import Recalibration
 
     split = datamodule.load()
     test = predict("test")
-    extra, val = {}, None
+    extra, val, held_out, source = {}, None, None, None
     if split.val is not None and len(split.val) >= 2:
         val = predict("val")
         y_val = split.val["yield"].to_numpy()
         extra.update({f"val_{k}": v for k, v in regression_metrics(y_val, val.mean, val.total_variance).items()})
-        if calibrate:
-            recalibration = Recalibration.fit(y_val, val)
-            extra.update(recalibration.describe())
-            test, val = recalibration(test), recalibration(val)
+        held_out, source = (y_val, val), "validation"
+    elif calibrate and out_of_bag is not None:
+        held_out, source = out_of_bag(), "out_of_bag"
+    if calibrate and held_out is not None:
+        recalibration = Recalibration.fit(*held_out)
+        extra.update(recalibration.describe(), calibrated_on=source, calibration_rows=len(held_out[0]))
+        test = recalibration(test)
+        val = None if val is None else recalibration(val)
     return test, extra, val
 
 
@@ -162,7 +168,8 @@ def run(cfg: DictConfig) -> dict | None:
     else:
         model.fit(datamodule)
         predictions, extra, val = predict_and_calibrate(lambda which: model.predict(getattr(split, which)),
-                                                        datamodule, cfg.calibrate)
+                                                        datamodule, cfg.calibrate,
+                                                        out_of_bag=lambda: model.out_of_bag(datamodule))
         extra.update(train_seconds=time.perf_counter() - t0, n_features=model.n_features)
     extra.update(experiment=cfg.get("experiment_name"), data=datamodule.name, split=split.name,
                  seed=int(cfg.seed), n_train=len(split.train))

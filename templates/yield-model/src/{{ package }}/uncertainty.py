@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from .progress import progress
 
@@ -27,13 +26,15 @@ def _to_device(batch, device):
     return {k: v.to(device) if hasattr(v, "to") else v for k, v in batch.items()}
 
 
-@torch.no_grad()
 def mc_dropout_predict(net, loader, *, samples: int, y_mean: float, y_std: float, device="cpu",
                        description: str = "MC-dropout") -> Predictions:
     """``samples`` passes with dropout active; ``samples <= 1`` gives one deterministic pass.
 
     The model has no batch-norm, so train mode only switches dropout on.
     """
+    # imported here: a multirun's summary (ensembles, recalibration) needs no torch
+    import torch
+
     was_training = net.training
     net.to(device)
     stochastic = samples > 1
@@ -41,7 +42,7 @@ def mc_dropout_predict(net, loader, *, samples: int, y_mean: float, y_std: float
     passes = max(1, samples)
     means, epistemic, aleatoric = [], [], []
     try:
-        with progress(description, len(loader) * passes, "batch passes") as bar:
+        with torch.no_grad(), progress(description, len(loader) * passes, "batch passes") as bar:
             for batch in loader:
                 batch = _to_device(batch, device)
                 mus, variances = [], []
