@@ -104,24 +104,56 @@ def calibrated(frames: list[pd.DataFrame], held_out: list[pd.DataFrame | None]) 
             {**described, "ensemble_shrink": shrink})
 
 
-def write_ensemble(run_dirs, out_dir) -> dict:
-    """metrics.json, predictions.csv and plots of the ensemble of ``run_dirs`` in ``out_dir``."""
-    members = [read_member(d) for d in run_dirs]
-    if len(members) < 2:
-        raise EnsembleError("an ensemble needs two runs or more")
+def seed_ensemble(run_dirs, members: list[tuple[pd.DataFrame, dict]]) -> tuple[Predictions, dict]:
+    """The checked, calibrated ensemble of one experiment's seeds, and what was done."""
     identities = {tuple(m.get(k) for k in IDENTITY) for _, m in members}
     if len(identities) > 1:
         raise EnsembleError(f"the runs are not one experiment on one split: {sorted(map(str, identities))}")
     seeds = [m.get("seed") for _, m in members]
     if not one_per_seed(seeds):
         raise EnsembleError(f"the runs share a seed ({seeds}): members must differ in their seed")
+    return calibrated([f for f, _ in members], [read_held_out(d) for d in run_dirs])
+
+
+def write_ensemble(run_dirs, out_dir) -> dict:
+    """metrics.json, predictions.csv and plots of the ensemble of ``run_dirs`` in ``out_dir``."""
+    members = [read_member(d) for d in run_dirs]
+    if len(members) < 2:
+        raise EnsembleError("an ensemble needs two runs or more")
+    predictions, factors = seed_ensemble(run_dirs, members)
     frames = [f for f, _ in members]
-    predictions, factors = calibrated(frames, [read_held_out(d) for d in run_dirs])
+    seeds = [m.get("seed") for _, m in members]
     first = members[0][1]
     extra = {k: first.get(k) for k in IDENTITY}
     extra.update(members=len(members), seeds=seeds, member_r2=[m.get("r2") for _, m in members],
                  member_runs=[str(d) for d in run_dirs], **factors)
     return write_run_outputs(out_dir, frames[0]["rxn"], frames[0]["yield"].to_numpy(float), predictions, extra)
+
+
+def write_blend(run_dirs, out_dir) -> dict:
+    """Runs of two experiments or more on one split, one weight per experiment: each
+    experiment's seeds are first combined as ``write_ensemble`` does, then the experiments'
+    predictions are averaged, their disagreement joining the epistemic variance."""
+    members = [read_member(d) for d in run_dirs]
+    splits = {(m.get("data"), m.get("split")) for _, m in members}
+    if len(splits) > 1:
+        raise EnsembleError(f"the runs are not on one data set and split: {sorted(map(str, splits))}")
+    by_experiment: dict[str, list[int]] = {}
+    for index, (_, metrics) in enumerate(members):
+        by_experiment.setdefault(str(metrics.get("experiment")), []).append(index)
+    if len(by_experiment) < 2:
+        raise EnsembleError("a blend needs runs of two experiments or more (one experiment's seeds: leave out --blend)")
+    check_same_rows([f for f, _ in members])
+    parts = []
+    for indices in by_experiment.values():
+        chosen = [members[i] for i in indices]
+        parts.append(as_predictions(chosen[0][0]) if len(chosen) == 1
+                     else seed_ensemble([run_dirs[i] for i in indices], chosen)[0])
+    first = members[0]
+    extra = {"experiment": "+".join(by_experiment), "data": first[1].get("data"), "split": first[1].get("split"),
+             "blended": {name: len(indices) for name, indices in by_experiment.items()}, "members": len(members),
+             "member_runs": [str(d) for d in run_dirs]}
+    return write_run_outputs(out_dir, first[0]["rxn"], first[0]["yield"].to_numpy(float), combine(parts), extra)
 
 
 def ensembles_of(runs: list[dict], sweep_dir) -> list[dict]:
@@ -144,13 +176,15 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", type=Path, help="run folders (each with metrics.json, predictions.csv)")
     parser.add_argument("--out", type=Path, required=True, help="where the ensemble's outputs go")
+    parser.add_argument("--blend", action="store_true",
+                        help="runs of different experiments on one split: one weight per experiment")
     args = parser.parse_args(argv)
     if args.out.exists() and (not args.out.is_dir() or any(args.out.iterdir())):
         # a run's own folder, say: its metrics and predictions would be overwritten
         print(f"error: {args.out} exists and is not an empty folder: give a new one for --out", file=sys.stderr)
         return 2
     try:
-        metrics = write_ensemble(args.runs, args.out)
+        metrics = (write_blend if args.blend else write_ensemble)(args.runs, args.out)
     except EnsembleError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
