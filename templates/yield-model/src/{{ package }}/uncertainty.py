@@ -66,21 +66,26 @@ def mc_dropout_predict(net, loader, *, samples: int, y_mean: float, y_std: float
     )
 
 
+def coverage_stretch(ratio, coverage: float) -> float:
+    """Factor on a predicted std that makes ``coverage`` of the normal intervals hold,
+    given each held-out row's |error| / std."""
+    from scipy.stats import norm
+
+    return float(np.quantile(ratio, coverage) / norm.ppf(0.5 + coverage / 2))
+
+
 def variance_scale(y, predictions: Predictions, coverage: float = 0.95) -> float:
     """Factor on the predicted variance that makes ``coverage`` of the normal intervals
     hold on (y, predictions): rows held out from training, never the test rows."""
-    from scipy.stats import norm
-
     std = np.sqrt(predictions.total_variance)
     usable = std > 0
     if usable.sum() < 2:
         return 1.0
     ratio = np.abs(np.asarray(y, dtype=float)[usable] - predictions.mean[usable]) / std[usable]
-    return float((np.quantile(ratio, coverage) / norm.ppf(0.5 + coverage / 2)) ** 2)
+    return coverage_stretch(ratio, coverage) ** 2
 
 
-def rescaled(predictions: Predictions, factor) -> Predictions:
-    """Both variances times ``factor`` (one number, or one per row)."""
+def rescaled(predictions: Predictions, factor: float) -> Predictions:
     return Predictions(predictions.mean, predictions.epistemic * factor, predictions.aleatoric * factor)
 
 
@@ -116,16 +121,13 @@ class Recalibration:
 
     @classmethod
     def fit(cls, y, predictions: Predictions, coverage: float = 0.95) -> "Recalibration":
-        from scipy.stats import norm
-
         y = np.asarray(y, dtype=float)
         if len(y) < ERROR_MODEL_MIN_ROWS:
             return cls(None, variance_scale(y, predictions, coverage))
         design = cls._design(predictions)
         error = np.abs(y - predictions.mean)
         coefficients = np.linalg.lstsq(design, np.log(error + ERROR_FLOOR), rcond=None)[0]
-        ratio = error / np.exp(design @ coefficients)
-        return cls(coefficients, float(np.quantile(ratio, coverage) / norm.ppf(0.5 + coverage / 2)))
+        return cls(coefficients, coverage_stretch(error / np.exp(design @ coefficients), coverage))
 
     def __call__(self, predictions: Predictions) -> Predictions:
         if self.coefficients is None:
