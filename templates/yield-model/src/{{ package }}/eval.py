@@ -46,9 +46,11 @@ def run(cfg: DictConfig) -> dict:
     datamodule.setup("test")
     split, p = datamodule.load(), datamodule.prepared
     samples = int(cfg.mc_samples if cfg.mc_samples is not None else model.hparams.mc_samples)
-    predictions = mc_dropout_predict(model.net, datamodule.test_dataloader(), samples=samples,
-                                     y_mean=p.y_mean, y_std=p.y_std, description="MC-dropout on test")
-    extra = {"checkpoint": str(cfg.ckpt_path), "data": datamodule.name, "split": split.name, "mc_samples": samples}
+    mean_from = cfg.get("mean_from") or model.hparams.get("mean_from", "deterministic")
+    predictions = mc_dropout_predict(model.net, datamodule.test_dataloader(), samples=samples, y_mean=p.y_mean,
+                                     y_std=p.y_std, mean_from=mean_from, description="MC-dropout on test")
+    extra = {"checkpoint": str(cfg.ckpt_path), "data": datamodule.name, "split": split.name, "mc_samples": samples,
+             "mean_from": mean_from}
     metrics = write_run_outputs(cfg.paths.output_dir, split.test["rxn"], split.test["yield"].to_numpy(),
                                 predictions, extra)
     log.info("%s on %s/%s: R2 %.4f MAE %.2f", cfg.ckpt_path, datamodule.name, split.name, metrics["r2"], metrics["mae"])

@@ -129,7 +129,8 @@ def fit_lightning(cfg: DictConfig, model, datamodule, out_dir: Path):
 
     def predict(which):
         return mc_dropout_predict(model.net, loaders[which](), samples=samples, y_mean=p.y_mean, y_std=p.y_std,
-                                  device=model.device, description=f"MC-dropout on {which}")
+                                  device=model.device, mean_from=model.hparams.get("mean_from", "deterministic"),
+                                  description=f"MC-dropout on {which}")
 
     t0 = time.perf_counter()
     predictions, calibration, val = predict_and_calibrate(predict, datamodule, cfg.calibrate)

@@ -6,6 +6,7 @@ import lightning as L
 import numpy as np
 import torch
 
+from ..uncertainty import check_mean_from
 from .components.losses import contrastive_loss, heteroscedastic_loss
 from .components.yield_net import ContrastiveHeads
 
@@ -27,9 +28,11 @@ class YieldLitModule(L.LightningModule):
         alpha: float = 1.0,
         aux_weight: float = 0.01,
         mc_samples: int = 20,
+        mean_from: str = "deterministic",
         build_config: dict | None = None,
     ):
         super().__init__()
+        check_mean_from(mean_from)
         self.save_hyperparameters(logger=False, ignore=["net", "optimizer", "scheduler", "build_config"])
         self.net = net
         self.optimizer_factory = optimizer
