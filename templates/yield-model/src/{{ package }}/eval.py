@@ -37,7 +37,7 @@ def load_checkpoint(path):
 def run(cfg: DictConfig) -> dict:
     from .cores import set_up_torch
     from .metrics import write_run_outputs
-    from .uncertainty import mc_dropout_predict
+    from .uncertainty import DEFAULT_MEAN_FROM, mc_dropout_predict
 
     set_up_torch(cfg.get("torch_threads"))
     model, data_state = load_checkpoint(cfg.ckpt_path)
@@ -46,7 +46,7 @@ def run(cfg: DictConfig) -> dict:
     datamodule.setup("test")
     split, p = datamodule.load(), datamodule.prepared
     samples = int(cfg.mc_samples if cfg.mc_samples is not None else model.hparams.mc_samples)
-    mean_from = cfg.get("mean_from") or model.hparams.get("mean_from", "deterministic")
+    mean_from = cfg.get("mean_from") or model.hparams.get("mean_from", DEFAULT_MEAN_FROM)
     predictions = mc_dropout_predict(model.net, datamodule.test_dataloader(), samples=samples, y_mean=p.y_mean,
                                      y_std=p.y_std, mean_from=mean_from, description="MC-dropout on test")
     extra = {"checkpoint": str(cfg.ckpt_path), "data": datamodule.name, "split": split.name, "mc_samples": samples,

@@ -26,17 +26,17 @@ def _to_device(batch, device):
     return {k: v.to(device) if hasattr(v, "to") else v for k, v in batch.items()}
 
 
-MEAN_FROM = ("deterministic", "samples")
+DEFAULT_MEAN_FROM = "deterministic"
+MEAN_FROM = (DEFAULT_MEAN_FROM, "samples")
 
 
-def check_mean_from(mean_from: str) -> str:
+def check_mean_from(mean_from: str) -> None:
     if mean_from not in MEAN_FROM:
         raise ValueError(f"mean_from must be one of {', '.join(MEAN_FROM)}, not {mean_from!r}")
-    return mean_from
 
 
 def mc_dropout_predict(net, loader, *, samples: int, y_mean: float, y_std: float, device="cpu",
-                       mean_from: str = "deterministic", description: str = "MC-dropout") -> Predictions:
+                       mean_from: str = DEFAULT_MEAN_FROM, description: str = "MC-dropout") -> Predictions:
     """``samples`` passes with dropout active; ``samples <= 1`` gives one deterministic pass.
 
     The variances come from the stochastic passes. The predicted yield does too with

@@ -6,7 +6,7 @@ import lightning as L
 import numpy as np
 import torch
 
-from ..uncertainty import check_mean_from
+from ..uncertainty import DEFAULT_MEAN_FROM, check_mean_from
 from .components.losses import contrastive_loss, heteroscedastic_loss
 from .components.yield_net import ContrastiveHeads
 
@@ -28,7 +28,7 @@ class YieldLitModule(L.LightningModule):
         alpha: float = 1.0,
         aux_weight: float = 0.01,
         mc_samples: int = 20,
-        mean_from: str = "deterministic",
+        mean_from: str = DEFAULT_MEAN_FROM,
         build_config: dict | None = None,
     ):
         super().__init__()
