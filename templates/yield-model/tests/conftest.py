@@ -138,5 +138,15 @@ def sample_frame() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
+def additive_csv(sample_frame, tmp_path_factory) -> Path:
+    """The sample with an `additive` column (a reaction's sixth reactant), for validations
+    that hold out whole groups."""
+    path = tmp_path_factory.mktemp("grouped") / "sample_with_additives.csv"
+    additives = [rxn.split(">>")[0].split(".")[5] for rxn in sample_frame["rxn"]]
+    sample_frame.assign(additive=additives).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="session")
 def sample_rxn(sample_frame) -> list[str]:
     return list(sample_frame["rxn"])
