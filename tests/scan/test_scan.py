@@ -199,7 +199,8 @@ def test_top_limits_rows_but_not_the_summary(history):
 
 
 def test_rich_table_with_share_bars_when_colour_is_forced(history):
-    env = {"FORCE_COLOR": "1", "NO_COLOR": "", "COLUMNS": "160"}
+    # TERM pinned: rich draws no colour on TERM=dumb, which some CI runners set
+    env = {"FORCE_COLOR": "1", "NO_COLOR": "", "COLUMNS": "160", "TERM": "xterm-256color"}
     proc = labhooks("scan", "--by", "ext", cwd=history.path, env=env)
     assert proc.returncode == 0, proc.stderr
     assert "Weight by ext" in proc.stdout
