@@ -95,7 +95,9 @@ def metric_value(metrics: dict, name: str) -> float:
 
 
 def main_task(cfg: DictConfig) -> float | None:
-    metrics = run(cfg)
+    from .checkpoints import exit_143_on_sigterm
+
+    metrics = exit_143_on_sigterm(run, cfg, f"{__package__}.train")
     return metric_value(metrics, cfg.optimized_metric) if cfg.get("optimized_metric") else None
 
 
