@@ -94,7 +94,7 @@ def restore_best(trainer, model, monitor: str, extra: dict) -> None:
 
 def fit_lightning(cfg: DictConfig, model, datamodule, out_dir: Path):
     from .callbacks import EpochTimer
-    from .uncertainty import DEFAULT_MEAN_FROM, mc_dropout_predict
+    from .uncertainty import mc_dropout_predict
 
     import numpy as np
 
@@ -129,7 +129,7 @@ def fit_lightning(cfg: DictConfig, model, datamodule, out_dir: Path):
 
     def predict(which):
         return mc_dropout_predict(model.net, loaders[which](), samples=samples, y_mean=p.y_mean, y_std=p.y_std,
-                                  device=model.device, mean_from=model.hparams.get("mean_from", DEFAULT_MEAN_FROM),
+                                  device=model.device, mean_from=model.hparams.mean_from,
                                   description=f"MC-dropout on {which}")
 
     t0 = time.perf_counter()
