@@ -1,4 +1,4 @@
-"""Lightning checkpoints that rebuild their own model.
+"""Lightning checkpoints that rebuild their own model, written whole or not at all.
 
 Every module a project trains keeps the resolved config it was built from
 (``build_config``) in its checkpoint, so evaluating or ranking needs the file alone, not
@@ -7,10 +7,51 @@ the command line the training ran with.
 
 from __future__ import annotations
 
+import errno
+import os
 import shlex
 import signal
 import sys
 from pathlib import Path
+
+import torch
+from lightning.fabric.plugins import TorchCheckpointIO
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Checkpoints streamed by ``torch.save`` into a temporary file beside the target, then
+    renamed over it: the previous checkpoint stays whole until the new one is.
+
+    Lightning's own writer is atomic too, but it builds the whole checkpoint in memory
+    (twice: a buffer and its copy), writes it in one call to a file in the system's temp
+    folder, and moves that into place, a full copy again when the logs are on another file
+    system, as on clusters where /tmp is node-local. Remote paths (``s3://``) go to
+    Lightning's writer.
+    """
+
+    def save_checkpoint(self, checkpoint, path, storage_options=None) -> None:
+        if storage_options is not None or "://" in str(path):
+            return super().save_checkpoint(checkpoint, path, storage_options)
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = partial_path(path)
+        try:
+            # through a Python file: a full disk raises OSError(ENOSPC), where torch's own
+            # writer raises a RuntimeError that does not say why
+            with open(partial, "wb") as handle:
+                torch.save(checkpoint, handle)
+            os.replace(partial, path)
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+
+
+def partial_path(path: Path) -> Path:
+    """Where AtomicCheckpointIO writes ``path`` before renaming it into place."""
+    return path.with_name(f".{path.name}.partial")
 
 
 def load_rebuilt(path, error: type[Exception], *, missing: str, made_by: str):
@@ -21,7 +62,6 @@ def load_rebuilt(path, error: type[Exception], *, missing: str, made_by: str):
     is no file, ``made_by`` names what writes these checkpoints.
     """
     import hydra
-    import torch
     from omegaconf import OmegaConf
 
     path = Path(path)
@@ -36,31 +76,48 @@ def load_rebuilt(path, error: type[Exception], *, missing: str, made_by: str):
     return model, checkpoint
 
 
-def exit_143_on_sigterm(run, cfg, module: str):
-    """``run(cfg)``. When SIGTERM (``kill``, a scheduler's time limit) stopped its fit: one
-    line saying what is left and the command that resumes it, and exit status 143 (128 +
-    SIGTERM, as a shell reports a killed command). Lightning ends such a fit with
-    SystemExit(None), status 0, which a scheduler or a shell's ``&&`` would take for a
-    finished run. ``module`` is what ``python -m`` runs, ``PACKAGE.train``."""
+def run_training(run, cfg, module: str):
+    """``run(cfg)``, ended by one line and a non-zero exit status where a training run is
+    cut short by something other than a bug; ``module`` is what ``python -m`` runs
+    (``PACKAGE.train``) in the resume command that line gives.
+
+    - SIGTERM (``kill``, a scheduler's time limit): status 143 (128 + SIGTERM, as a shell
+      reports a killed command). Lightning ends such a fit with SystemExit(None), status
+      0, which a scheduler or a shell's ``&&`` would take for a finished run.
+    - A full disk or quota: status 2, an error the user can fix. The checkpoint being
+      written is dropped (AtomicCheckpointIO), the previous one is whole.
+    """
     from lightning.pytorch.utilities.exceptions import SIGTERMException
 
     try:
         return run(cfg)
     except SIGTERMException:
-        print(f"error: {_stopped_by_sigterm(cfg, module)}", file=sys.stderr)
+        last, resume = _resume_command(cfg, module)
+        message = (f"training stopped by SIGTERM; its last finished epoch is in {last}; resume it with: {resume}"
+                   if last else "training stopped by SIGTERM before its first checkpoint: nothing to resume from")
+        print(f"error: {message}", file=sys.stderr)
         sys.exit(128 + signal.SIGTERM)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        what = f"{exc.strerror} writing {exc.filename}" if exc.filename else exc.strerror
+        last, resume = _resume_command(cfg, module)
+        message = (f"{what}; {last} holds the last finished epoch: free some space, then resume it with: {resume}"
+                   if last else f"{what}, before the first checkpoint: free some space and run again")
+        print(f"error: {message}", file=sys.stderr)
+        sys.exit(2)
 
 
-def _stopped_by_sigterm(cfg, module: str) -> str:
+def _resume_command(cfg, module: str) -> tuple[Path | None, str | None]:
+    """(last.ckpt, the command that resumes from it), or (None, None) before there is one."""
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
     last = Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
     if not last.is_file():
-        return "training stopped by SIGTERM before its first checkpoint: nothing to resume from"
+        return None, None
     job = HydraConfig.get()
     overrides = [o for o in job.overrides.task if not o.startswith("ckpt_path=")]
     if job.mode == RunMode.MULTIRUN:
         overrides.append("hydra.mode=RUN")  # this job alone, not its sweep again
-    command = shlex.join(["python", "-m", module, *overrides, f"ckpt_path={last}"])
-    return f"training stopped by SIGTERM; its last finished epoch is in {last}; resume it with: {command}"
+    return last, shlex.join(["python", "-m", module, *overrides, f"ckpt_path={last}"])

@@ -95,9 +95,9 @@ def metric_value(metrics: dict, name: str) -> float:
 
 
 def main_task(cfg: DictConfig) -> float | None:
-    from .checkpoints import exit_143_on_sigterm
+    from .checkpoints import run_training
 
-    metrics = exit_143_on_sigterm(run, cfg, f"{__package__}.train")
+    metrics = run_training(run, cfg, f"{__package__}.train")
     return metric_value(metrics, cfg.optimized_metric) if cfg.get("optimized_metric") else None
 
 

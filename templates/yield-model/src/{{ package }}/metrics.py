@@ -49,6 +49,12 @@ def write_predictions(path, rxn, y, predictions) -> None:
     ).to_csv(path, index=False)
 
 
+# What tight_layout() chose for these fixed labels and sizes; computing it on every run
+# cost a fifth of each plot's time.
+_PARITY_MARGINS = dict(left=0.16, right=0.93, bottom=0.13, top=0.92)
+_CALIBRATION_MARGINS = dict(left=0.15, right=0.94, bottom=0.13, top=0.955)
+
+
 def _pyplot():
     import matplotlib
 
@@ -65,7 +71,7 @@ def parity_plot(path, y, mean, std, title="") -> None:
     ax.plot([0, 100], [0, 100], color="grey", lw=1)
     ax.set(xlim=(0, 100), ylim=(0, 100), xlabel="measured yield (%)", ylabel="predicted yield (%)", title=title)
     fig.colorbar(points, ax=ax, label="predicted std (%)")
-    fig.tight_layout()
+    fig.subplots_adjust(**_PARITY_MARGINS)
     fig.savefig(path)
     plt.close(fig)
 
@@ -88,7 +94,7 @@ def calibration_plot(path, y, mean, std, title="") -> None:
     ax.plot(levels, observed, marker="o", ms=3, label="model")
     ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="nominal coverage", ylabel="observed coverage", title=title)
     ax.legend(loc="upper left")
-    fig.tight_layout()
+    fig.subplots_adjust(**_CALIBRATION_MARGINS)
     fig.savefig(path)
     plt.close(fig)
 

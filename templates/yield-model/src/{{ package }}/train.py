@@ -201,11 +201,11 @@ def metric_value(metrics: dict, name: str) -> float:
 
 @hydra.main(version_base="1.3", config_path=str(_SOURCE_ROOT / "configs"), config_name="train")
 def main(cfg: DictConfig) -> float | None:
-    from .checkpoints import exit_143_on_sigterm
+    from .checkpoints import run_training
     from .data import DataError
 
     try:
-        metrics = exit_143_on_sigterm(run, cfg, f"{__package__}.train")
+        metrics = run_training(run, cfg, f"{__package__}.train")
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
