@@ -22,10 +22,12 @@ class AtomicCheckpointIO(TorchCheckpointIO):
     """Checkpoints streamed by ``torch.save`` into a temporary file beside the target, then
     renamed over it: the previous checkpoint stays whole until the new one is.
 
-    Lightning's own writer is atomic too, but it builds the whole checkpoint in memory
-    (twice: a buffer and its copy), writes it in one call to a file in the system's temp
-    folder, and moves that into place, a full copy again when the logs are on another file
-    system, as on clusters where /tmp is node-local. Remote paths (``s3://``) go to
+    Lightning's own writer is atomic too, but it first builds the whole checkpoint in
+    memory, writes it in one call to a file in the system's temp folder, and moves that
+    into place: a full copy again when the logs are on another file system, as on
+    clusters where /tmp is node-local. For the yield model's 53 MB checkpoint that was
+    50 MiB more memory and 0.19 s against 0.02 s a save here
+    (benchmarks/checkpoint_write_bench.py in labhooks). Remote paths (``s3://``) go to
     Lightning's writer.
     """
 
