@@ -43,11 +43,10 @@ class AtomicCheckpointIO(TorchCheckpointIO):
             with open(partial, "wb") as handle:
                 torch.save(checkpoint, handle)
             os.replace(partial, path)
-        except OSError as exc:
+        except BaseException as exc:
             partial.unlink(missing_ok=True)
-            raise OSError(exc.errno, exc.strerror, str(path)) from exc
-        except BaseException:
-            partial.unlink(missing_ok=True)
+            if isinstance(exc, OSError):  # named after the checkpoint, not the temporary file
+                raise OSError(exc.errno, exc.strerror, str(path)) from exc
             raise
 
 
@@ -94,20 +93,23 @@ def run_training(run, cfg, module: str):
     try:
         return run(cfg)
     except SIGTERMException:
-        last, resume = _resume_command(cfg, module)
-        message = (f"training stopped by SIGTERM; its last finished epoch is in {last}; resume it with: {resume}"
-                   if last else "training stopped by SIGTERM before its first checkpoint: nothing to resume from")
-        print(f"error: {message}", file=sys.stderr)
-        sys.exit(128 + signal.SIGTERM)
+        _exit_resumable(cfg, module, 128 + signal.SIGTERM, "training stopped by SIGTERM", "", "nothing to resume from")
     except OSError as exc:
         if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
             raise
         what = f"{exc.strerror} writing {exc.filename}" if exc.filename else exc.strerror
-        last, resume = _resume_command(cfg, module)
-        message = (f"{what}; {last} holds the last finished epoch: free some space, then resume it with: {resume}"
-                   if last else f"{what}, before the first checkpoint: free some space and run again")
-        print(f"error: {message}", file=sys.stderr)
-        sys.exit(2)
+        _exit_resumable(cfg, module, 2, what, "free some space, then ", "free some space and run again")
+
+
+def _exit_resumable(cfg, module: str, status: int, what: str, first: str, without_checkpoint: str):
+    """One line: what stopped the run and the command that resumes it (``first``: what to
+    do before that), or ``without_checkpoint`` before there is one; then exit ``status``."""
+    last, resume = _resume_command(cfg, module)
+    if last:
+        print(f"error: {what}; its last finished epoch is in {last}; {first}resume it with: {resume}", file=sys.stderr)
+    else:
+        print(f"error: {what} before its first checkpoint: {without_checkpoint}", file=sys.stderr)
+    sys.exit(status)
 
 
 def _resume_command(cfg, module: str) -> tuple[Path | None, str | None]:
