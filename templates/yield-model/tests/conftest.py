@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 # no test may reach the network: the guard's pytest hooks and fixtures
 from netguard import network_attempts, no_network_attempts  # noqa: E402,F401
 from netguard import pytest_configure as netguard_configure  # noqa: E402
+from frozen_imports import pytest_collection_finish  # noqa: E402,F401
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIR = PROJECT_ROOT / "configs"
