@@ -79,10 +79,12 @@ def run_command(project, data, experiment, split, *, minutes, epochs, threads, e
     return [sys.executable, "-m", f"{PACKAGE}.train", *overrides], run_dir, name
 
 
-def run_one(project, data, experiment, split, *, minutes, epochs, threads, timeout, extra, members=1) -> dict:
-    """One run, or ``members`` seeds trained side by side (one process each) and combined
-    by the project's ensemble module, as a seeds multirun on ``hydra/launcher=local`` does."""
-    seeds = [None] if members == 1 else list(range(1, members + 1))
+def run_one(project, data, experiment, split, *, minutes, epochs, threads, timeout, extra, members=1,
+            first_seed=1) -> dict:
+    """One run, or ``members`` seeds from ``first_seed`` on trained side by side (one process
+    each) and combined by the project's ensemble module, as a seeds multirun on
+    ``hydra/launcher=local`` does."""
+    seeds = [None] if members == 1 else list(range(first_seed, first_seed + members))
     commands = [run_command(project, data, experiment, split, minutes=minutes, epochs=epochs, threads=threads,
                             extra=extra, seed=seed) for seed in seeds]
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), PYTHONPATH=str(project / "src"))
@@ -134,6 +136,7 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="torch threads per process")
     parser.add_argument("--members", type=int, default=1,
                         help="train this many seeds side by side (one process each) and report their ensemble")
+    parser.add_argument("--first-seed", type=int, default=1, help="the members' seeds start here")
     parser.add_argument("--set", dest="extra", nargs="*", default=[], help="extra Hydra overrides for every run")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "yield_model.json")
     args = parser.parse_args(argv)
@@ -147,7 +150,8 @@ def main(argv=None) -> int:
         experiment, split = spec.split(":")
         timeout = int(args.minutes * 60 + 900)
         m = run_one(project, args.data, experiment, split, minutes=args.minutes, epochs=args.epochs,
-                    threads=args.threads, timeout=timeout, extra=args.extra, members=args.members)
+                    threads=args.threads, timeout=timeout, extra=args.extra, members=args.members,
+                    first_seed=args.first_seed)
         results.append(m)
         if "error" in m:
             print(f"{experiment:20} {split:10} FAILED {m['error']}", flush=True)

@@ -237,6 +237,11 @@ class ReactionDataModule(L.LightningDataModule):
             raise DataError(f"data.fingerprints must be 'by_role' or 'summed', not {h.fingerprints!r}")
         # a trained model's blocks, whatever this config says: its input width depends on them
         roles = restored.get("fingerprint_roles", self.roles if h.fingerprints == "by_role" else None)
+        # and its featurization: other Morgan bits or another token length would feed the
+        # trained weights inputs they never saw, without any error
+        for name in ("radius", "n_bits", "max_len"):
+            if name in restored:
+                h[name] = restored[name]
         self.prepared = prepare(
             self.load(), radius=h.radius, n_bits=h.n_bits, max_len=h.max_len, cache_dir=h.cache_dir,
             tokenizer=SmilesTokenizer(restored["vocabulary"]) if restored else None,
@@ -261,8 +266,10 @@ class ReactionDataModule(L.LightningDataModule):
         p = self.prepared
         if p is None:
             return {}
+        h = self.hparams
         return {"vocabulary": p.tokenizer.to_list(), "elements": list(p.table.elements),
-                "y_mean": p.y_mean, "y_std": p.y_std, "fingerprint_roles": p.fingerprint_roles}
+                "y_mean": p.y_mean, "y_std": p.y_std, "fingerprint_roles": p.fingerprint_roles,
+                "radius": h.radius, "n_bits": h.n_bits, "max_len": h.max_len}
 
     def load_state_dict(self, state: dict) -> None:
         # On resume Lightning restores this after setup(): the same training rows gave
