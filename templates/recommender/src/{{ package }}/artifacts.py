@@ -88,6 +88,30 @@ def read_materials(path: Path) -> tuple[list[Material], list[dict]]:
     return materials, records
 
 
+def embeddings_digest(embeddings) -> str:
+    """What a ranker checkpoint records of the embeddings it was trained on: ``embed``
+    run again with other settings writes into the same run folder, and a ranker trained
+    before would take the new vectors for the ones it learnt from without any error."""
+    import hashlib
+
+    import numpy as np
+
+    array = np.ascontiguousarray(embeddings)
+    digest = hashlib.sha256(f"{array.dtype.str}{array.shape}".encode())
+    digest.update(array.tobytes())
+    return digest.hexdigest()[:16]
+
+
+def check_trained_on(state: dict | None, digest: str, checkpoint) -> None:
+    """Refuse ``checkpoint`` (its data module's ``state``) where its ranker learnt from
+    other embeddings than those with ``digest``. Checkpoints from before the digest was
+    kept have no record and pass."""
+    recorded = (state or {}).get("embeddings_digest")
+    if recorded and recorded != digest:
+        raise StepError(f"{checkpoint} was trained on other embeddings than the run folder holds now "
+                        "(`embed` ran again since): run the `train` step again")
+
+
 def load_embeddings(run_dir: Path):
     """(embeddings, ids) as ``embed`` wrote them into ``run_dir``."""
     import numpy as np

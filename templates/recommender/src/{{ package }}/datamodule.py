@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from .artifacts import StepError, load_embeddings, read_materials
+from .artifacts import StepError, check_trained_on, embeddings_digest, load_embeddings, read_materials
 
 
 def one_hot(values, categories: list) -> np.ndarray:
@@ -65,6 +65,7 @@ class EmbeddingDataModule(L.LightningDataModule):
         self.context_column = context_column
         self.context_categories = list(context_categories or []) if context_column else []
         self.inputs = self.labels = None
+        self.embeddings_digest: str | None = None
         self.rows: dict[str, list[int]] = {}
 
     def setup(self, stage: str | None = None) -> None:
@@ -77,6 +78,7 @@ class EmbeddingDataModule(L.LightningDataModule):
         labels = np.array([[float(m.properties.get(t, math.nan)) for t in self.tasks] for m in materials],
                           dtype=np.float64).reshape(len(materials), len(self.tasks))
         context = [m.meta.get(self.context_column) for m in materials] if self.context_column else None
+        self.embeddings_digest = embeddings_digest(embeddings)
         self.inputs = model_inputs(embeddings, context, self.context_categories)
         self.labels = labels.astype(np.float32)
         train, test = split_indices([m.meta.get(self.split_column) for m in materials], len(materials),
@@ -88,6 +90,15 @@ class EmbeddingDataModule(L.LightningDataModule):
         empty = [t for t, seen in zip(self.tasks, observed.any(axis=0)) if not seen]
         if empty:
             raise StepError(f"no training labels at all for tasks {empty}")
+
+    def state_dict(self) -> dict:
+        """Kept in every checkpoint: which embeddings the ranker learnt from."""
+        return {"embeddings_digest": self.embeddings_digest} if self.embeddings_digest else {}
+
+    def load_state_dict(self, state: dict) -> None:
+        # Lightning calls this when training resumes from a checkpoint, after setup()
+        self.setup()
+        check_trained_on(state, self.embeddings_digest, "the checkpoint being resumed")
 
     @property
     def dims(self) -> dict:

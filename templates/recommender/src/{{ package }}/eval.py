@@ -27,9 +27,9 @@ def run(cfg: DictConfig) -> dict:
     from .train import test_metrics
 
     path = Path(cfg.get("ckpt_path") or Path(cfg.paths.ranker) / "ranker.ckpt")
-    model = load_ranker(path)
     datamodule = hydra.utils.instantiate(cfg.datamodule)
     datamodule.setup()
+    model = load_ranker(path, datamodule.embeddings_digest)
     trainer = hydra.utils.instantiate(cfg.trainer, callbacks=[], logger=False, enable_progress_bar=False)
     metrics = test_metrics(trainer, model, datamodule)
     write_text(Path(cfg.paths.output_dir) / "metrics.json",

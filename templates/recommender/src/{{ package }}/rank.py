@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .artifacts import StepError, load_embeddings, require, write_csv, write_text
+from .artifacts import StepError, embeddings_digest, load_embeddings, require, write_csv, write_text
 from .entry import step_main
 
 
@@ -28,7 +28,7 @@ def run(cfg) -> Path:
     if not recalled:
         raise StepError("the recall list is empty")
     query = json.loads(require(run_dir / "query.json", "recall").read_text(encoding="utf-8"))
-    ranker = load_ranker(out / "ranker.ckpt")
+    ranker = load_ranker(out / "ranker.ckpt", embeddings_digest(embeddings))
     context = cfg.rank.get("context")
     index = {i: n for n, i in enumerate(ids)}
     pred = ranker.predict_properties(embeddings[[index[r["id"]] for r in recalled]], context)

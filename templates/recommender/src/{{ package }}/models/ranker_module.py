@@ -106,11 +106,14 @@ class RankerLitModule(L.LightningModule):
             return self(inputs.to(self.device)).cpu().numpy().astype(np.float64)
 
 
-def load_ranker(path) -> RankerLitModule:
-    """A ranker from a Lightning checkpoint of ``train``: rebuilt from the config it keeps."""
-    from ..artifacts import StepError
+def load_ranker(path, embeddings_digest: str) -> RankerLitModule:
+    """A ranker from a Lightning checkpoint of ``train``: rebuilt from the config it keeps,
+    refused unless it learnt from the embeddings with ``embeddings_digest``."""
+    from ..artifacts import StepError, check_trained_on
     from ..checkpoints import load_rebuilt
+    from ..datamodule import EmbeddingDataModule
 
-    model, _ = load_rebuilt(path, StepError, made_by="train step",
-                            missing="run the `train` step first (with the same data/encoder/ranker settings)")
+    model, checkpoint = load_rebuilt(path, StepError, made_by="train step",
+                                     missing="run the `train` step first (with the same data/encoder/ranker settings)")
+    check_trained_on(checkpoint.get(EmbeddingDataModule.__qualname__), embeddings_digest, path)
     return model
