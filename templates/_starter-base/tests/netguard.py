@@ -1,6 +1,7 @@
 """No test may reach the network: every socket connection or name lookup that is not
 local is recorded and refused. conftest imports the pytest hooks below; subprocesses
-run through ``python tests/netguard.py MODULE ARGS`` get the guard too."""
+run through ``python tests/netguard.py MODULE ARGS`` get the guard too (and leave the
+collector out of their exit, frozen_imports.py)."""
 
 from __future__ import annotations
 
@@ -94,4 +95,7 @@ if pytest is not None:
 if __name__ == "__main__":
     import sys
 
+    from frozen_imports import freeze_at_exit
+
+    freeze_at_exit()
     run_module(sys.argv[1], sys.argv[2:])
