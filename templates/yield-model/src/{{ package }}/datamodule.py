@@ -15,6 +15,10 @@ from .featurization import featurize_reactions, molecules_by_slot, slot_fingerpr
 from .tokenizer import SmilesTokenizer
 
 
+# the settings that featurize rows as a checkpoint's model saw them
+FEATURIZATION = ("radius", "n_bits", "max_len")
+
+
 @dataclass
 class PreparedData:
     """Every reaction of a split, featurized once: rows [0, n_train) train, then
@@ -239,7 +243,7 @@ class ReactionDataModule(L.LightningDataModule):
         roles = restored.get("fingerprint_roles", self.roles if h.fingerprints == "by_role" else None)
         # and its featurization: other Morgan bits or another token length would feed the
         # trained weights inputs they never saw, without any error
-        for name in ("radius", "n_bits", "max_len"):
+        for name in FEATURIZATION:
             if name in restored:
                 h[name] = restored[name]
         self.prepared = prepare(
@@ -266,10 +270,9 @@ class ReactionDataModule(L.LightningDataModule):
         p = self.prepared
         if p is None:
             return {}
-        h = self.hparams
         return {"vocabulary": p.tokenizer.to_list(), "elements": list(p.table.elements),
                 "y_mean": p.y_mean, "y_std": p.y_std, "fingerprint_roles": p.fingerprint_roles,
-                "radius": h.radius, "n_bits": h.n_bits, "max_len": h.max_len}
+                **{name: self.hparams[name] for name in FEATURIZATION}}
 
     def load_state_dict(self, state: dict) -> None:
         # On resume Lightning restores this after setup(): the same training rows gave
