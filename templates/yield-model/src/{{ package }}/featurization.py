@@ -156,14 +156,19 @@ class MoleculeFeaturizer:
         return {"x": x, "edge_index": edge_index, "edge_attr": edge_attr}
 
 
-def morgan_fingerprint(smiles: str, radius: int = 2, n_bits: int = 1024) -> np.ndarray:
+def morgan_fingerprint(smiles: str, radius: int = 2, n_bits: int = 1024, counts: bool = False) -> np.ndarray:
+    """The Morgan bits of one molecule, or with ``counts`` how often each environment
+    occurs in it (capped at 255: they are stored as bytes)."""
     from rdkit.Chem import rdFingerprintGenerator
 
     gen = rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=n_bits)
-    return gen.GetFingerprintAsNumPy(parse_molecule(smiles)).astype(np.uint8)
+    molecule = parse_molecule(smiles)
+    if counts:
+        return np.minimum(gen.GetCountFingerprintAsNumPy(molecule), 255).astype(np.uint8)
+    return gen.GetFingerprintAsNumPy(molecule).astype(np.uint8)
 
 
-def molecules_by_slot(frame, roles=None) -> list[list[list[str]]]:
+def molecules_by_slot(frame, roles=None, setting="data.roles") -> list[list[list[str]]]:
     """rows x slots x molecules: one slot per role column (an empty cell: no molecule), or
     without roles a single slot with every reactant. Neither the order nor the number of
     molecules in a reaction SMILES changes which slot a molecule lands in."""
@@ -172,14 +177,14 @@ def molecules_by_slot(frame, roles=None) -> list[list[list[str]]]:
         if missing:
             from .data import DataError
 
-            raise DataError(f"data.roles names column(s) {missing} that the data lacks; columns are "
-                            f"{list(frame.columns)} (give data.roles=null to do without)")
+            raise DataError(f"{setting} names column(s) {missing} that the data lacks; columns are "
+                            f"{list(frame.columns)} (give {setting}=null to do without)")
         return [[[str(v)] if isinstance(v, str) and v else [] for v in row]
                 for row in frame[list(roles)].itertuples(index=False)]
     return [[split_reaction(r)[0]] for r in frame["rxn"]]
 
 
-def slot_fingerprints(rows, radius: int = 2, n_bits: int = 1024) -> np.ndarray:
+def slot_fingerprints(rows, radius: int = 2, n_bits: int = 1024, counts: bool = False) -> np.ndarray:
     """(rows, slots x n_bits) float32: the Morgan bits of each slot's molecules, summed,
     one block of ``n_bits`` per slot (``molecules_by_slot``)."""
     n_slots = len(rows[0]) if rows else 0
@@ -189,7 +194,7 @@ def slot_fingerprints(rows, radius: int = 2, n_bits: int = 1024) -> np.ndarray:
         for slot, molecules in enumerate(row):
             for molecule in molecules:
                 if molecule not in bits:
-                    bits[molecule] = morgan_fingerprint(molecule, radius, n_bits)
+                    bits[molecule] = morgan_fingerprint(molecule, radius, n_bits, counts)
                 out[i, slot * n_bits:(slot + 1) * n_bits] += bits[molecule]
     return out
 
@@ -235,13 +240,13 @@ def index_reactions(rxn_smiles) -> ReactionTable:
     return ReactionTable(molecules=list(index), reactants=reactants, products=products)
 
 
-def _cache_key(molecules, elements, radius, n_bits) -> str:
-    payload = json.dumps([FEATURIZER_VERSION, radius, n_bits, list(elements), sorted(molecules)]).encode()
+def _cache_key(molecules, elements, radius, n_bits, counts) -> str:
+    payload = json.dumps([FEATURIZER_VERSION, radius, n_bits, counts, list(elements), sorted(molecules)]).encode()
     return hashlib.sha256(payload).hexdigest()[:20]
 
 
 def featurize_reactions(
-    rxn_smiles, *, radius: int = 2, n_bits: int = 1024, cache_dir=None, elements=None
+    rxn_smiles, *, radius: int = 2, n_bits: int = 1024, counts: bool = False, cache_dir=None, elements=None
 ) -> ReactionTable:
     """Index the reactions and featurize each distinct molecule once (disk-cached when asked).
 
@@ -254,7 +259,7 @@ def featurize_reactions(
     )
     cache_file = None
     if cache_dir:
-        key = _cache_key(table.molecules, featurizer.elements, radius, n_bits)
+        key = _cache_key(table.molecules, featurizer.elements, radius, n_bits, counts)
         cache_file = Path(cache_dir) / f"molecules-{key}.pt"
         if cache_file.is_file():
             stored = torch.load(cache_file, weights_only=True)
@@ -270,7 +275,7 @@ def featurize_reactions(
     graphs, fingerprints = [], []
     for molecule in track(table.molecules, "featurize molecules", "molecules"):
         graphs.append(featurizer.graph(molecule))
-        fingerprints.append(morgan_fingerprint(molecule, radius, n_bits))
+        fingerprints.append(morgan_fingerprint(molecule, radius, n_bits, counts))
     table.graphs, table.fingerprints = graphs, np.stack(fingerprints)
     table.atom_dim, table.bond_dim = featurizer.atom_dim, featurizer.bond_dim
     table.elements = featurizer.elements
