@@ -16,9 +16,7 @@ from .tokenizer import SmilesTokenizer
 
 
 # the settings that featurize rows as a checkpoint's model saw them
-FEATURIZATION = ("radius", "n_bits", "counts", "role_blocks", "max_len")
-# what a role block may set; the rest it takes from the data config
-ROLE_BLOCK_SETTINGS = ("radius", "n_bits", "counts")
+FEATURIZATION = ("radius", "n_bits", "counts", "max_len")
 
 
 @dataclass
@@ -51,14 +49,13 @@ class PreparedData:
         return np.arange(self.n_train + self.n_val, len(self.yields))
 
 
-def prepare(split: SplitData, *, radius=2, n_bits=1024, counts=False, role_blocks=None, max_len=512,
-            cache_dir=None, tokenizer=None, elements=None, y_stats=None, fingerprint_roles=None) -> PreparedData:
+def prepare(split: SplitData, *, radius=2, n_bits=1024, counts=False, max_len=512, cache_dir=None,
+            tokenizer=None, elements=None, y_stats=None, fingerprint_roles=None) -> PreparedData:
     """Featurize all rows; the vocabulary and the yield scaling come from training rows only.
 
     The fingerprint features are one Morgan block per role column in ``fingerprint_roles``
     (a ligand's bits never mix with an additive's), or without roles the bits of every
-    molecule of the reaction summed; then one more block per entry of ``role_blocks``
-    (role column -> its own radius, bits, counts)."""
+    molecule of the reaction summed."""
     frames = [split.train] + ([split.val] if split.val is not None else []) + [split.test]
     rxn = [r for f in frames for r in f["rxn"]]
     yields = np.concatenate([f["yield"].to_numpy() for f in frames]).astype(np.float64)
@@ -72,12 +69,6 @@ def prepare(split: SplitData, *, radius=2, n_bits=1024, counts=False, role_block
         fingerprints = torch.from_numpy(slot_fingerprints(rows, radius, n_bits, counts))
     else:
         fingerprints = torch.from_numpy(table.summed_fingerprints())
-    blocks = [fingerprints]
-    for role, settings in (role_blocks or {}).items():
-        rows = [slots for f in frames for slots in molecules_by_slot(f, [role], "data.role_blocks")]
-        own = {"radius": radius, "n_bits": n_bits, "counts": counts, **settings}
-        blocks.append(torch.from_numpy(slot_fingerprints(rows, own["radius"], own["n_bits"], own["counts"])))
-    fingerprints = torch.cat(blocks, dim=1)
     if y_stats is None:
         y_mean = float(yields[:n_train].mean())
         y_std = float(yields[:n_train].std()) or 1.0
@@ -86,19 +77,6 @@ def prepare(split: SplitData, *, radius=2, n_bits=1024, counts=False, role_block
     targets = torch.tensor((yields - y_mean) / y_std, dtype=torch.float32)
     return PreparedData(table, tokenizer, tokens, fingerprints, targets, yields, n_train, n_val, y_mean, y_std,
                         list(fingerprint_roles or []))
-
-
-def role_block_settings(role_blocks) -> dict:
-    """``data.role_blocks`` as plain dicts, each role's settings checked."""
-    checked = {}
-    for role, settings in (role_blocks or {}).items():
-        settings = dict(settings or {})
-        unknown = sorted(set(settings) - set(ROLE_BLOCK_SETTINGS))
-        if unknown:
-            raise DataError(f"data.role_blocks.{role} sets {unknown}; a role block takes "
-                            f"{', '.join(ROLE_BLOCK_SETTINGS)} (the rest from data.*)")
-        checked[str(role)] = settings
-    return checked
 
 
 def _group_values(train, group: str) -> np.ndarray:
@@ -195,15 +173,12 @@ class ReactionDataModule(L.LightningDataModule):
         radius: int = 2,
         n_bits: int = 1024,
         counts: bool = False,
-        role_blocks: dict | None = None,
         max_len: int = 512,
         fingerprints: str = "summed",
         cache_dir: str | None = None,
     ):
         super().__init__()
         self.save_hyperparameters(logger=False)
-        # plain containers: a checkpoint keeps this, and loads without Hydra's classes
-        self.hparams.role_blocks = role_block_settings(role_blocks)
         self.name = name
         self.roles = list(roles) if roles else None
         self.split: SplitData | None = None
@@ -274,8 +249,7 @@ class ReactionDataModule(L.LightningDataModule):
             if name in restored:
                 h[name] = restored[name]
         self.prepared = prepare(
-            self.load(), radius=h.radius, n_bits=h.n_bits, counts=h.counts, role_blocks=h.role_blocks,
-            max_len=h.max_len, cache_dir=h.cache_dir,
+            self.load(), radius=h.radius, n_bits=h.n_bits, counts=h.counts, max_len=h.max_len, cache_dir=h.cache_dir,
             tokenizer=SmilesTokenizer(restored["vocabulary"]) if restored else None,
             elements=restored.get("elements"),
             y_stats=(restored["y_mean"], restored["y_std"]) if restored else None,

@@ -168,7 +168,7 @@ def morgan_fingerprint(smiles: str, radius: int = 2, n_bits: int = 1024, counts:
     return gen.GetFingerprintAsNumPy(molecule).astype(np.uint8)
 
 
-def molecules_by_slot(frame, roles=None, setting="data.roles") -> list[list[list[str]]]:
+def molecules_by_slot(frame, roles=None) -> list[list[list[str]]]:
     """rows x slots x molecules: one slot per role column (an empty cell: no molecule), or
     without roles a single slot with every reactant. Neither the order nor the number of
     molecules in a reaction SMILES changes which slot a molecule lands in."""
@@ -177,15 +177,15 @@ def molecules_by_slot(frame, roles=None, setting="data.roles") -> list[list[list
         if missing:
             from .data import DataError
 
-            raise DataError(f"{setting} names column(s) {missing} that the data lacks; columns are "
-                            f"{list(frame.columns)} (give {setting}=null to do without)")
+            raise DataError(f"data.roles names column(s) {missing} that the data lacks; columns are "
+                            f"{list(frame.columns)} (give data.roles=null to do without)")
         return [[[str(v)] if isinstance(v, str) and v else [] for v in row]
                 for row in frame[list(roles)].itertuples(index=False)]
     return [[split_reaction(r)[0]] for r in frame["rxn"]]
 
 
 def slot_fingerprints(rows, radius: int = 2, n_bits: int = 1024, counts: bool = False) -> np.ndarray:
-    """(rows, slots x n_bits) float32: the Morgan bits of each slot's molecules, summed,
+    """(rows, slots x n_bits) float32: the Morgan bits (or counts) of each slot's molecules, summed,
     one block of ``n_bits`` per slot (``molecules_by_slot``)."""
     n_slots = len(rows[0]) if rows else 0
     out = np.zeros((len(rows), n_slots * n_bits), dtype=np.float32)
