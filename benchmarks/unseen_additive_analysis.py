@@ -2,7 +2,8 @@
 
     python benchmarks/unseen_additive_analysis.py forest
         a forest on the Morgan blocks of ligand, base and aryl halide plus the additive
-        as Morgan bits, as RDKit 2D descriptors, or both: R² per split
+        as Morgan bits (radius 2 or 3, bits or counts), as RDKit 2D descriptors, or both;
+        or on the components' Morgan features summed, as the network sees them: R² per split
     python benchmarks/unseen_additive_analysis.py disagreement --runs DIR
         DIR: the runs/ folder of an eight-member ``full_model_unseen_ensemble`` bench
         (``yield_model_bench.py --members 8``). For each member a forest is refitted
@@ -26,6 +27,7 @@ import pandas as pd
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "buchwald_hartwig"
 SPLITS = ("Test1", "Test2", "Test3", "Test4")
 OTHER_ROLES = ("ligand", "base", "aryl_halide")
+ROLES = (*OTHER_ROLES, "additive")
 Z95 = 1.959964
 
 
@@ -49,23 +51,25 @@ class RoleFeatures:
         RDLogger.DisableLog("rdApp.*")
         self.frame, self._by_molecule = frame, {}
 
-    def _one(self, smiles, kind):
-        from rdkit import Chem, DataStructs
-        from rdkit.Chem import AllChem, Descriptors
+    @staticmethod
+    def _one(smiles, kind, radius, counts):
+        from rdkit import Chem
+        from rdkit.Chem import Descriptors, rdFingerprintGenerator
 
         molecule = Chem.MolFromSmiles(smiles)
         if kind == "descriptors":
             return np.array([describe(molecule) for _, describe in Descriptors._descList], float)
-        bits = np.zeros(1024)
-        DataStructs.ConvertToNumpyArray(AllChem.GetMorganFingerprintAsBitVect(molecule, 2, 1024), bits)
-        return bits
+        generator = rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=1024)
+        fingerprint = generator.GetCountFingerprintAsNumPy if counts else generator.GetFingerprintAsNumPy
+        return fingerprint(molecule).astype(float)
 
-    def block(self, role, kind="morgan"):
+    def block(self, role, kind="morgan", radius=2, counts=False):
         rows = []
         for smiles in self.frame[role].fillna(""):
-            if (smiles, kind) not in self._by_molecule:
-                self._by_molecule[smiles, kind] = self._one(smiles, kind) if smiles else None
-            rows.append(self._by_molecule[smiles, kind])
+            key = smiles, kind, radius, counts
+            if key not in self._by_molecule:
+                self._by_molecule[key] = self._one(*key) if smiles else None
+            rows.append(self._by_molecule[key])
         width = next(len(r) for r in rows if r is not None)
         return np.nan_to_num(np.stack([r if r is not None else np.zeros(width) for r in rows]))
 
@@ -85,16 +89,35 @@ def forest(args) -> None:
     frame, splits = load()
     features = RoleFeatures(frame)
     others = [features.block(role) for role in OTHER_ROLES]
-    additive = {"morgan": [features.block("additive")], "descriptors": [features.block("additive", "descriptors")]}
-    additive["both"] = additive["morgan"] + additive["descriptors"]
+    additive = features.block("additive")
+    additive_r3_counts = features.block("additive", radius=3, counts=True)
+    descriptors = features.block("additive", "descriptors")
+
+    def summed(radius=2, counts=False):
+        # the network's layout: the components' Morgan features added up (the network's
+        # sum also holds the amine and precatalyst every reaction shares, and the product)
+        return sum(features.block(role, radius=radius, counts=counts) for role in ROLES)
+
+    layouts = {
+        "by role, additive as Morgan bits": others + [additive],
+        "by role, additive as RDKit descriptors": others + [descriptors],
+        "by role, additive as both": others + [additive, descriptors],
+        "by role, additive at radius 3": others + [features.block("additive", radius=3)],
+        "by role, additive as radius-3 counts": others + [additive_r3_counts],
+        "by role, every role as radius-3 counts": [
+            features.block(role, radius=3, counts=True) for role in ROLES],
+        "summed bits": [summed()],
+        "summed radius-3 counts": [summed(3, True)],
+        "summed bits + additive as radius-3 counts": [summed(), additive_r3_counts],
+    }
     y = frame["yield"].to_numpy()
-    for name, blocks in additive.items():
-        x = np.hstack(others + blocks)
+    for name, blocks in layouts.items():
+        x = np.hstack(blocks)
         scores = []
         for split in SPLITS:
             train, test = train_test(splits, split)
             scores.append(r2_score(y[test], fit_forest(x, y, train, args.trees, 0)(test)))
-        print(f"additive as {name:<11}", " ".join(f"{s:.4f}" for s in scores), f"mean {np.mean(scores):.4f}")
+        print(f"{name:<42}", " ".join(f"{s:.4f}" for s in scores), f"mean {np.mean(scores):.4f}", flush=True)
 
 
 def error_design(frame, with_disagreement):
@@ -110,7 +133,7 @@ def disagreement(args) -> None:
 
     frame, splits = load()
     features = RoleFeatures(frame)
-    x = np.hstack([features.block(role) for role in (*OTHER_ROLES, "additive")])
+    x = np.hstack([features.block(role) for role in ROLES])
     y = frame["yield"].to_numpy()
     row_of = {rxn: i for i, rxn in enumerate(frame["rxn"])}
     results = {False: [], True: []}
