@@ -185,8 +185,8 @@ def molecules_by_slot(frame, roles=None) -> list[list[list[str]]]:
 
 
 def slot_fingerprints(rows, radius: int = 2, n_bits: int = 1024, counts: bool = False) -> np.ndarray:
-    """(rows, slots x n_bits) float32: the Morgan bits (or counts) of each slot's molecules, summed,
-    one block of ``n_bits`` per slot (``molecules_by_slot``)."""
+    """(rows, slots x n_bits) float32: the Morgan bits (or counts) of each slot's
+    molecules, summed, one block of ``n_bits`` per slot (``molecules_by_slot``)."""
     n_slots = len(rows[0]) if rows else 0
     out = np.zeros((len(rows), n_slots * n_bits), dtype=np.float32)
     bits: dict[str, np.ndarray] = {}
